@@ -1,0 +1,62 @@
+import { sql } from 'kysely';
+import { Type, type Static } from 'typebox';
+import type { Storage } from '../storage/database.ts';
+import { PageCache } from './page-cache.ts';
+import { renderAccounts, toJsonBytes } from './render.ts';
+import type { DisplayCurrency } from './view.ts';
+
+/** The query of GET /ver1/accounts, as the seed documents it. */
+export const ListAccountsQuery = Type.Object({
+  api_key: Type.Optional(Type.String({ description: 'Only accounts with this exchange API key' })),
+  page: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1 }),
+  per_page: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
+});
+export type ListAccountsQuery = Static<typeof ListAccountsQuery>;
+
+/**
+ * Serves the caller's accounts page as JSON bytes: from the cache when nothing changed and no
+ * window boundary passed, otherwise from storage (then cached).
+ */
+export class AccountLister {
+  readonly cache = new PageCache();
+
+  constructor(private readonly storage: Storage) {}
+
+  async page(userId: number, query: ListAccountsQuery, now = Date.now()): Promise<Buffer> {
+    const key = `${query.page}|${query.per_page}|${query.api_key ?? ''}`;
+    const cached = this.cache.get(userId, key, now);
+    if (cached) return cached;
+
+    const generation = this.cache.generation(userId);
+    const user = await this.storage.db
+      .selectFrom('users')
+      .select('display_currency')
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow();
+    const rows = await this.storage.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .$if(query.api_key !== undefined, (q) =>
+        q.where(
+          sql<string>`coalesce(exchange_api_key, wallet_address, '')`,
+          '=',
+          query.api_key ?? '',
+        ),
+      )
+      .orderBy('id')
+      .limit(query.per_page)
+      .offset((query.page - 1) * query.per_page)
+      .execute();
+    const currency = user.display_currency as DisplayCurrency;
+    const { entities, validUntil } = await renderAccounts(
+      this.storage,
+      rows,
+      currency,
+      new Date(now),
+    );
+    const body = toJsonBytes(entities);
+    this.cache.set(userId, generation, key, body, validUntil ?? Number.POSITIVE_INFINITY);
+    return body;
+  }
+}

@@ -1,0 +1,56 @@
+import { Type, type TSchema } from 'typebox';
+import { AddAccountInput } from '../accounts/accounts.ts';
+import { CreateKeyInput, RevokeKeyInput } from '../auth/keys.ts';
+import { seedDemo } from '../demo/demo.ts';
+import { listMarkets } from '../markets/index.ts';
+import type { Services } from '../services.ts';
+import { CreateUserInput } from '../users/users.ts';
+import { validate } from '../validation.ts';
+
+/**
+ * Everything the CLI can do, as named operations over the services. The CLI runs them in its
+ * own process, or — while an embedded server holds the database — through the server's admin
+ * API; both paths validate with the same schema and run the same code.
+ */
+interface Operation {
+  input: TSchema;
+  run(services: Services, input: never): Promise<unknown>;
+}
+
+const Records = Type.Object({ records: Type.Unknown() });
+const Empty = Type.Object({});
+
+const define = <S extends TSchema>(
+  input: S,
+  run: (services: Services, input: never) => Promise<unknown>,
+) => ({ input, run });
+
+export const operations = {
+  'user.create': define(CreateUserInput, (s, input) => s.users.create(input)),
+  'key.create': define(CreateKeyInput, (s, input) => s.keys.create(input)),
+  'key.revoke': define(RevokeKeyInput, (s, input) => s.keys.revoke(input)),
+  'account.add': define(AddAccountInput, (s, input) => s.accounts.add(input)),
+  'balance.import': define(Records, (s, input: { records: unknown }) =>
+    s.balances.importSnapshots(input.records),
+  ),
+  'transfer.import': define(Records, (s, input: { records: unknown }) =>
+    s.balances.importTransfers(input.records),
+  ),
+  'markets.list': define(Empty, async () => listMarkets()),
+  demo: define(Empty, (s) => seedDemo(s)),
+} satisfies Record<string, Operation>;
+
+export type OperationName = keyof typeof operations;
+
+export const isOperationName = (name: string): name is OperationName =>
+  Object.hasOwn(operations, name);
+
+export async function runOperation(
+  services: Services,
+  name: OperationName,
+  input: unknown,
+): Promise<unknown> {
+  const operation: Operation = operations[name];
+  const valid = validate(operation.input, input, 'Invalid parameters');
+  return operation.run(services, valid as never);
+}

@@ -1,0 +1,190 @@
+import { sql } from 'kysely';
+import { Type, type Static } from 'typebox';
+import { AppError, type ErrorAttributes } from '../errors.ts';
+import type { ChangeBus } from '../storage/changes.ts';
+import type { Storage } from '../storage/database.ts';
+import { DECIMAL_PATTERN, validate } from '../validation.ts';
+
+const Decimal = Type.String({ pattern: DECIMAL_PATTERN, maxLength: 80 });
+const Asset = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9._-]+$' });
+const AccountId = Type.Integer({ minimum: 1 });
+const Instant = Type.String({ minLength: 10, maxLength: 40 });
+
+export const SnapshotRecord = Type.Object({
+  account_id: AccountId,
+  at: Instant,
+  btc_usd_price: Decimal,
+  assets: Type.Array(
+    Type.Object({
+      asset: Asset,
+      amount: Decimal,
+      /** null: the asset had no price route; it is kept but left out of the value. */
+      usd_price: Type.Union([Decimal, Type.Null()]),
+    }),
+  ),
+});
+export const SnapshotFile = Type.Array(SnapshotRecord);
+export type SnapshotRecord = Static<typeof SnapshotRecord>;
+
+export const TransferRecord = Type.Object({
+  account_id: AccountId,
+  at: Instant,
+  asset: Asset,
+  amount: Decimal,
+  usd_price: Decimal,
+  btc_usd_price: Decimal,
+  kind: Type.Union([Type.Literal('deposit'), Type.Literal('withdrawal')]),
+  external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
+export const TransferFile = Type.Array(TransferRecord);
+export type TransferRecord = Static<typeof TransferRecord>;
+
+export interface ImportResult {
+  imported: number;
+  accounts: number[];
+}
+
+/**
+ * Balance history and transfers from files: all records are checked first and written in one
+ * transaction, so a bad file writes nothing.
+ */
+export class BalanceImporter {
+  constructor(
+    private readonly storage: Storage,
+    private readonly changes: ChangeBus,
+  ) {}
+
+  async importSnapshots(records: unknown): Promise<ImportResult> {
+    const valid = validate(SnapshotFile, records, 'Invalid balance file');
+    checkSemantics(valid, (record, problems) => {
+      if (!isPositive(record.btc_usd_price))
+        problems.push(['btc_usd_price', 'must be greater than 0']);
+      const seen = new Set<string>();
+      record.assets.forEach((asset, i) => {
+        if (seen.has(asset.asset)) problems.push([`assets.${i}.asset`, 'appears twice']);
+        seen.add(asset.asset);
+      });
+    });
+    const owners = await this.owners(valid.map((r) => r.account_id));
+    await this.storage.db.transaction().execute(async (tx) => {
+      for (const record of valid) {
+        const userId = owners.get(record.account_id) ?? 0;
+        const at = new Date(record.at);
+        const exists = await tx
+          .selectFrom('balance_snapshots')
+          .select('id')
+          .where('account_id', '=', record.account_id)
+          .where('taken_at', '=', at)
+          .executeTakeFirst();
+        if (exists) {
+          throw new AppError('record_invalid', 'Invalid balance file', {
+            at: [`account ${record.account_id} already has a snapshot at ${at.toISOString()}`],
+          });
+        }
+        const { id } = await tx
+          .insertInto('balance_snapshots')
+          .values({
+            account_id: record.account_id,
+            user_id: userId,
+            taken_at: at,
+            btc_usd_price: record.btc_usd_price,
+            usd_value: '0',
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        if (record.assets.length > 0) {
+          await tx
+            .insertInto('snapshot_assets')
+            .values(record.assets.map((a) => ({ snapshot_id: id, user_id: userId, ...a })))
+            .execute();
+        }
+        // PostgreSQL's numeric arithmetic is exact: the stored value is Σ amount × price.
+        await sql`UPDATE balance_snapshots SET usd_value = (
+            SELECT coalesce(sum(amount * usd_price), 0) FROM snapshot_assets
+            WHERE snapshot_id = ${id} AND usd_price IS NOT NULL)
+          WHERE id = ${id}`.execute(tx);
+      }
+    });
+    return this.announce(valid.length, owners);
+  }
+
+  async importTransfers(records: unknown): Promise<ImportResult> {
+    const valid = validate(TransferFile, records, 'Invalid transfer file');
+    checkSemantics(valid, (record, problems) => {
+      if (!isPositive(record.amount)) problems.push(['amount', 'must be greater than 0']);
+      if (!isPositive(record.btc_usd_price))
+        problems.push(['btc_usd_price', 'must be greater than 0']);
+    });
+    const owners = await this.owners(valid.map((r) => r.account_id));
+    if (valid.length > 0) {
+      await this.storage.db
+        .insertInto('transfers')
+        .values(
+          valid.map((r) => ({
+            account_id: r.account_id,
+            user_id: owners.get(r.account_id) ?? 0,
+            at: new Date(r.at),
+            asset: r.asset,
+            amount: r.amount,
+            usd_price: r.usd_price,
+            btc_usd_price: r.btc_usd_price,
+            kind: r.kind,
+            external_id: r.external_id ?? null,
+          })),
+        )
+        .execute();
+    }
+    return this.announce(valid.length, owners);
+  }
+
+  /** Every referenced account must exist; returns account → user. */
+  private async owners(accountIds: number[]): Promise<Map<number, number>> {
+    const unique = [...new Set(accountIds)];
+    const rows =
+      unique.length === 0
+        ? []
+        : await this.storage.db
+            .selectFrom('accounts')
+            .select(['id', 'user_id'])
+            .where('id', 'in', unique)
+            .execute();
+    const owners = new Map(rows.map((row) => [row.id, row.user_id]));
+    const missing = unique.filter((id) => !owners.has(id));
+    if (missing.length > 0) {
+      throw new AppError('record_invalid', 'Unknown account', {
+        account_id: missing.map((id) => `account ${id} does not exist`),
+      });
+    }
+    return owners;
+  }
+
+  private async announce(count: number, owners: Map<number, number>): Promise<ImportResult> {
+    for (const userId of new Set(owners.values())) await this.changes.publish({ userId });
+    return { imported: count, accounts: [...owners.keys()] };
+  }
+}
+
+const isPositive = (text: string) => /[1-9]/.test(text);
+
+/** Date and value checks a schema cannot express, reported per record like schema errors. */
+function checkSemantics<R extends { at: string }>(
+  records: R[],
+  check: (record: R, problems: Array<[string, string]>) => void,
+): void {
+  const attributes: ErrorAttributes = {};
+  records.forEach((record, index) => {
+    const problems: Array<[string, string]> = [];
+    if (!isInstant(record.at))
+      problems.push(['at', 'must be an ISO 8601 date-time with a time zone']);
+    check(record, problems);
+    for (const [field, problem] of problems) (attributes[`${index}.${field}`] ??= []).push(problem);
+  });
+  if (Object.keys(attributes).length > 0) {
+    throw new AppError('record_invalid', 'Invalid records', attributes);
+  }
+}
+
+function isInstant(text: string): boolean {
+  const zoned = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+  return zoned.test(text) && !Number.isNaN(new Date(text).getTime());
+}

@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import type { OperationName } from '../admin/operations.ts';
+import { loadConfig } from '../config.ts';
+import { AppError, invalid } from '../errors.ts';
+import type { DemoCredentials } from '../demo/demo.ts';
+import { connect } from './executor.ts';
+import { printError, printResult } from './output.ts';
+import { serve } from './serve.ts';
+import { demoLines } from './welcome.ts';
+
+/**
+ * `opencommas` — manage users, keys, accounts and balance history. Each command builds the input
+ * of one named operation; the executor runs it here or through the running server.
+ */
+const program = new Command('opencommas')
+  .description('Self-hosted, 3Commas-compatible accounts service')
+  .option('--json', 'print results as JSON')
+  .showHelpAfterError();
+
+const json = () => Boolean(program.opts<{ json?: boolean }>().json);
+
+async function execute(
+  name: OperationName,
+  input: unknown,
+  render?: (result: unknown) => string,
+): Promise<void> {
+  const config = loadConfig();
+  const executor = await connect(config);
+  try {
+    const result = await executor.run(name, input);
+    if (render && !json()) process.stdout.write(render(result) + '\n');
+    else printResult(result, json());
+  } finally {
+    await executor.close();
+  }
+}
+
+function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw invalid(
+      'file',
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw invalid('file', `${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+const positiveInt = (flag: string) => (text: string) => {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1)
+    throw invalid(flag, `must be a positive integer, got "${text}"`);
+  return value;
+};
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+program
+  .command('serve')
+  .description('run the server (same as npm start)')
+  .action(() => serve());
+
+const user = program.command('user').description('users');
+user
+  .command('create')
+  .requiredOption('--email <email>', 'the user’s email')
+  .option('--display-currency <code>', 'USD or BTC', 'USD')
+  .action((o: { email: string; displayCurrency: string }) =>
+    execute('user.create', { email: o.email, display_currency: o.displayCurrency }),
+  );
+
+const key = program.command('key').description('API keys for the 3Commas API');
+key
+  .command('create')
+  .requiredOption('--user <id>', 'owner user id')
+  .requiredOption('--permissions <list>', 'comma-separated, e.g. ACCOUNTS_READ,ACCOUNTS_WRITE')
+  .option(
+    '--rsa-public-key <file>',
+    'PEM of your own RSA public key (the key then signs with RSA, no secret)',
+  )
+  .option('--ip <list>', 'comma-separated IP addresses or CIDRs allowed to use the key')
+  .option('--expires <iso>', 'expiry, ISO 8601')
+  .action(
+    (o: {
+      user: string;
+      permissions: string;
+      rsaPublicKey?: string;
+      ip?: string;
+      expires?: string;
+    }) =>
+      execute('key.create', {
+        user_id: positiveInt('user')(o.user),
+        permissions: list(o.permissions),
+        ...(o.rsaPublicKey ? { rsa_public_key: readText(o.rsaPublicKey) } : {}),
+        ...(o.ip !== undefined ? { ip_whitelist: list(o.ip) } : {}),
+        ...(o.expires ? { expires_at: o.expires } : {}),
+      }),
+  );
+key
+  .command('revoke')
+  .requiredOption('--api-key <key>', 'the API key to revoke')
+  .action((o: { apiKey: string }) => execute('key.revoke', { api_key: o.apiKey }));
+
+const account = program.command('account').description('exchange accounts and wallets');
+account
+  .command('add')
+  .requiredOption('--user <id>', 'owner user id')
+  .requiredOption('--market <code>', 'market code, see `opencommas markets`')
+  .requiredOption('--name <name>', 'a name for the account')
+  .option('--api-key <key>', 'exchange API key')
+  .option('--secret <secret>', 'exchange API secret')
+  .option('--passphrase <passphrase>', 'exchange API passphrase (okex, kucoin)')
+  .option('--address <address>', 'wallet address (ethereumwallet, bitcoinwallet)')
+  .action(
+    (o: {
+      user: string;
+      market: string;
+      name: string;
+      apiKey?: string;
+      secret?: string;
+      passphrase?: string;
+      address?: string;
+    }) =>
+      execute('account.add', {
+        user_id: positiveInt('user')(o.user),
+        market_code: o.market,
+        name: o.name,
+        ...(o.apiKey !== undefined ? { api_key: o.apiKey } : {}),
+        ...(o.secret !== undefined ? { secret: o.secret } : {}),
+        ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
+        ...(o.address !== undefined ? { address: o.address } : {}),
+      }),
+  );
+
+program
+  .command('balance')
+  .description('balance history')
+  .command('import')
+  .requiredOption(
+    '--file <file>',
+    'JSON array of {account_id, at, btc_usd_price, assets: [{asset, amount, usd_price}]}',
+  )
+  .action((o: { file: string }) => execute('balance.import', { records: readJsonFile(o.file) }));
+
+program
+  .command('transfer')
+  .description('deposits and withdrawals')
+  .command('import')
+  .requiredOption(
+    '--file <file>',
+    'JSON array of {account_id, at, asset, amount, usd_price, btc_usd_price, kind}',
+  )
+  .action((o: { file: string }) => execute('transfer.import', { records: readJsonFile(o.file) }));
+
+program
+  .command('markets')
+  .description('list the supported markets')
+  .action(() => execute('markets.list', {}));
+
+program
+  .command('demo')
+  .description('seed the demo user (once) and print a fresh API key and secret for it')
+  .addOption(
+    new Option('--base-url <url>', 'server URL for the printed curl').default(
+      'http://127.0.0.1:3000',
+    ),
+  )
+  .action((o: { baseUrl: string }) =>
+    execute('demo', {}, (result) => demoLines(o.baseUrl, result as DemoCredentials).join('\n')),
+  );
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw invalid(
+      'file',
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  }
+}
+
+program.parseAsync().catch((error: unknown) => {
+  printError(error, json());
+  process.exitCode = error instanceof AppError ? 1 : 2;
+});

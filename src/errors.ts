@@ -1,0 +1,49 @@
+/**
+ * The closed set of failures a caller can see. Each code maps to one HTTP status and to the
+ * 3Commas error shape in `http/errors.ts`, and to a message and exit code in the CLI. The auth
+ * codes are the ones 3Commas itself answers, so clients that branch on them keep working.
+ */
+export const errorStatus = {
+  record_invalid: 400,
+  api_key_invalid_or_expired: 401,
+  signature_invalid: 401,
+  ip_not_allowed: 401,
+  unauthorized: 401,
+  access_denied: 403,
+  not_found: 404,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+export type ErrorAttributes = Record<string, string[]>;
+
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly attributes?: ErrorAttributes,
+  ) {
+    super(message);
+  }
+}
+
+/** One invalid field, in the Rails-style shape 3Commas uses: `{ field: ["problem"] }`. */
+export const invalid = (field: string, problem: string, message = 'Invalid parameters') =>
+  new AppError('record_invalid', message, { [field]: [problem] });
+
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+
+/** The 3Commas error shape. `error` is always present; attributes only for invalid fields. */
+export interface ErrorBody {
+  error: string;
+  error_description: string;
+  error_attributes?: ErrorAttributes;
+}
+
+export function toErrorBody(error: AppError): ErrorBody {
+  return {
+    error: error.code,
+    error_description: error.message,
+    ...(error.attributes ? { error_attributes: error.attributes } : {}),
+  };
+}

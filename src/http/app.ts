@@ -1,0 +1,52 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { loggerOptions } from '../logger.ts';
+import type { Services } from '../services.ts';
+import { registerErrorHandling } from './errors.ts';
+import { keepRawBodies } from './raw-body.ts';
+import { accountsRoutes } from './routes/accounts.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { systemRoutes } from './routes/system.ts';
+
+export interface AppOptions {
+  /** Log level, or false for no logs (benchmarks, tests). */
+  logLevel: string | false;
+  /** Enables the admin API (for the CLI) when set. */
+  adminToken?: string | undefined;
+}
+
+/** Builds the HTTP app from the services; knows nothing of the process (no listen, no signals). */
+export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logLevel === false ? false : loggerOptions(options.logLevel),
+    // Per-request log lines would cost more than serving a cached page.
+    disableRequestLogging: true,
+    ignoreDuplicateSlashes: false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerErrorHandling(app);
+  keepRawBodies(app);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'opencommas',
+        description: '3Commas-compatible accounts API',
+        version: '0.1.0',
+      },
+      components: {
+        securitySchemes: {
+          Apikey: { type: 'apiKey', in: 'header', name: 'Apikey' },
+          Signature: { type: 'apiKey', in: 'header', name: 'Signature' },
+        },
+      },
+    },
+  });
+  await app.register(systemRoutes, { prefix: '/public/api' });
+  await app.register(accountsRoutes, { prefix: '/public/api', services });
+  if (options.adminToken) {
+    await app.register(adminRoutes, { prefix: '/admin', services, token: options.adminToken });
+  }
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,26 @@
+import { pino, type LoggerOptions } from 'pino';
+
+/**
+ * Paths that may carry secrets anywhere we log: request headers, CLI arguments, records.
+ * Redaction is the last line of defence; code never logs secrets on purpose.
+ */
+export const redactPaths = [
+  'req.headers.signature',
+  'req.headers.apikey',
+  'req.headers.authorization',
+  '*.secret',
+  '*.secret_sealed',
+  '*.exchange_secret',
+  '*.passphrase',
+  '*.masterKey',
+  'secret',
+  'masterKey',
+];
+
+export function loggerOptions(level: string): LoggerOptions {
+  return { level, redact: { paths: redactPaths, censor: '[redacted]' } };
+}
+
+export function createLogger(level: string) {
+  return pino(loggerOptions(level));
+}

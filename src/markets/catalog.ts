@@ -1,0 +1,244 @@
+// The markets an account can be connected to: what 3Commas shows for each market code
+// (names, icon, capability flags) and how we reach it (a ccxt exchange id or a blockchain).
+
+export type MarketKind = 'exchange' | 'wallet';
+
+/** The market-level booleans of the 3Commas Account entity. */
+export interface MarketCapabilities {
+  readonly smart_trading_supported: boolean;
+  readonly smart_selling_supported: boolean;
+  readonly stats_supported: boolean;
+  readonly trading_supported: boolean;
+  readonly market_buy_supported: boolean;
+  readonly market_sell_supported: boolean;
+  readonly conditional_buy_supported: boolean;
+  readonly bots_allowed: boolean;
+  readonly bots_ttp_allowed: boolean;
+  readonly bots_tsl_allowed: boolean;
+  readonly gordon_bots_available: boolean;
+  readonly multi_bots_allowed: boolean;
+  readonly grid_bots_allowed: boolean;
+  readonly fast_convert_available: boolean;
+  readonly hedge_mode_available: boolean;
+  readonly deposit_enabled: boolean;
+  readonly available_include_in_summary: boolean;
+}
+
+export type MarketConnector =
+  | {
+      readonly type: 'ccxt';
+      /** The ccxt exchange id (`new ccxt[exchangeId](…)`). */
+      readonly exchangeId: string;
+      /** ccxt constructor `options`, e.g. which sub-market (spot) a unified exchange means. */
+      readonly options?: Readonly<Record<string, unknown>>;
+    }
+  | { readonly type: 'chain'; readonly chain: 'ethereum' | 'bitcoin' };
+
+/**
+ * What the user hands us to connect: exchange API key + secret, the same plus a passphrase
+ * (ccxt's `password`), or a public wallet address.
+ */
+export type MarketCredentials = 'api_key' | 'api_key_passphrase' | 'address';
+
+export interface Market {
+  readonly market_code: string;
+  readonly exchange_name: string;
+  readonly pretty_display_type: string;
+  readonly market_icon: string;
+  readonly supported_market_types: readonly string[];
+  readonly kind: MarketKind;
+  readonly connector: MarketConnector;
+  readonly credentials: MarketCredentials;
+  readonly capabilities: MarketCapabilities;
+}
+
+const ICON_BASE = 'https://3commas.io/img/exchanges/';
+
+/** What a 3Commas spot exchange account allows (as both seed accounts show). */
+const SPOT_EXCHANGE: MarketCapabilities = {
+  smart_trading_supported: true,
+  smart_selling_supported: true,
+  stats_supported: true,
+  trading_supported: true,
+  market_buy_supported: true,
+  market_sell_supported: true,
+  conditional_buy_supported: true,
+  bots_allowed: true,
+  bots_ttp_allowed: true,
+  bots_tsl_allowed: true,
+  gordon_bots_available: true,
+  multi_bots_allowed: true,
+  grid_bots_allowed: true,
+  fast_convert_available: true,
+  hedge_mode_available: false, // hedge mode is a futures feature
+  deposit_enabled: true,
+  available_include_in_summary: true,
+};
+
+/** A wallet is only watched: no trading of any kind, but it counts in the totals. */
+const WALLET: MarketCapabilities = {
+  smart_trading_supported: false,
+  smart_selling_supported: false,
+  stats_supported: true,
+  trading_supported: false,
+  market_buy_supported: false,
+  market_sell_supported: false,
+  conditional_buy_supported: false,
+  bots_allowed: false,
+  bots_ttp_allowed: false,
+  bots_tsl_allowed: false,
+  gordon_bots_available: false,
+  multi_bots_allowed: false,
+  grid_bots_allowed: false,
+  fast_convert_available: false,
+  hedge_mode_available: false,
+  deposit_enabled: false,
+  available_include_in_summary: true,
+};
+
+const SPOT: readonly string[] = ['spot'];
+const NO_MARKET_TYPES: readonly string[] = [];
+
+/** The catalog, one entry per market code, kept in market_code order. */
+const MARKETS: readonly Market[] = [
+  {
+    market_code: 'binance',
+    exchange_name: 'Binance Spot',
+    pretty_display_type: 'Binance',
+    market_icon: `${ICON_BASE}binance.png`,
+    supported_market_types: SPOT,
+    kind: 'exchange',
+    connector: { type: 'ccxt', exchangeId: 'binance' },
+    credentials: 'api_key',
+    capabilities: SPOT_EXCHANGE,
+  },
+  {
+    market_code: 'binance_us',
+    exchange_name: 'Binance US Spot',
+    pretty_display_type: 'BinanceUs',
+    market_icon: `${ICON_BASE}binance.png`,
+    supported_market_types: SPOT,
+    kind: 'exchange',
+    connector: { type: 'ccxt', exchangeId: 'binanceus' },
+    credentials: 'api_key',
+    capabilities: SPOT_EXCHANGE,
+  },
+  {
+    market_code: 'bitcoinwallet',
+    exchange_name: 'Bitcoin Wallet',
+    pretty_display_type: 'BitcoinWallet',
+    market_icon: `${ICON_BASE}bitcoin.png`,
+    supported_market_types: NO_MARKET_TYPES,
+    kind: 'wallet',
+    connector: { type: 'chain', chain: 'bitcoin' },
+    credentials: 'address',
+    capabilities: WALLET,
+  },
+  {
+    market_code: 'bitfinex',
+    exchange_name: 'Bitfinex Spot',
+    pretty_display_type: 'Bitfinex',
+    market_icon: `${ICON_BASE}bitfinex.png`,
+    supported_market_types: SPOT,
+    kind: 'exchange',
+    connector: { type: 'ccxt', exchangeId: 'bitfinex' },
+    credentials: 'api_key',
+    capabilities: SPOT_EXCHANGE,
+  },
+  {
+    market_code: 'bybit_spot',
+    exchange_name: 'Bybit Spot',
+    pretty_display_type: 'BybitSpot',
+    market_icon: `${ICON_BASE}bybit.png`,
+    supported_market_types: SPOT,
+    kind: 'exchange',
+    // ccxt's bybit is one unified exchange; pin it to the spot side.
+    connector: { type: 'ccxt', exchangeId: 'bybit', options: { defaultType: 'spot' } },
+    credentials: 'api_key',
+    capabilities: SPOT_EXCHANGE,
+  },
+  {
+    market_code: 'coinbase', // formerly `gdax`
+    exchange_name: 'Coinbase Spot',
+    pretty_display_type: 'Coinbase',
+    market_icon: `${ICON_BASE}coinbase.png`,
+    supported_market_types: SPOT,
+    kind: 'exchange',
+    // ccxt's `coinbase` is Coinbase Advanced: key + secret only. The passphrase belonged to
+    // the retired Coinbase Pro API (ccxt `coinbaseexchange`).
+    connector: { type: 'ccxt', exchangeId: 'coinbase' },
+    credentials: 'api_key',
+    capabilities: SPOT_EXCHANGE,
+  },
+  {
+    market_code: 'ethereumwallet',
+    exchange_name: 'Ethereum Wallet',
+    pretty_display_type: 'EthereumWallet',
+    market_icon: `${ICON_BASE}ethereum.png`,
+    supported_market_types: NO_MARKET_TYPES,
+    kind: 'wallet',
+    connector: { type: 'chain', chain: 'ethereum' },
+    credentials: 'address',
+    capabilities: WALLET,
+  },
+  {
+    market_code: 'gate_io',
+    exchange_name: 'Gate.io Spot',
+    pretty_display_type: 'GateIo',
+    market_icon: `${ICON_BASE}gate_io.png`,
+    supported_market_types: SPOT,
+    kind: 'exchange',
+    connector: { type: 'ccxt', exchangeId: 'gateio' },
+    credentials: 'api_key',
+    capabilities: SPOT_EXCHANGE,
+  },
+  {
+    market_code: 'kraken',
+    exchange_name: 'Kraken Spot',
+    pretty_display_type: 'Kraken',
+    market_icon: `${ICON_BASE}kraken.png`,
+    supported_market_types: SPOT,
+    kind: 'exchange',
+    connector: { type: 'ccxt', exchangeId: 'kraken' },
+    credentials: 'api_key',
+    capabilities: SPOT_EXCHANGE,
+  },
+  {
+    market_code: 'kucoin',
+    exchange_name: 'KuCoin Spot',
+    pretty_display_type: 'Kucoin',
+    market_icon: `${ICON_BASE}kucoin.png`,
+    supported_market_types: SPOT,
+    kind: 'exchange',
+    connector: { type: 'ccxt', exchangeId: 'kucoin' },
+    credentials: 'api_key_passphrase',
+    capabilities: SPOT_EXCHANGE,
+  },
+  {
+    market_code: 'okex',
+    exchange_name: 'OKX Spot',
+    pretty_display_type: 'Okex',
+    market_icon: `${ICON_BASE}okex.png`,
+    supported_market_types: SPOT,
+    kind: 'exchange',
+    connector: { type: 'ccxt', exchangeId: 'okx' },
+    credentials: 'api_key_passphrase',
+    capabilities: SPOT_EXCHANGE,
+  },
+];
+
+// Sorted once more so the order stays stable whatever order entries are added in above.
+const SORTED: readonly Market[] = Object.freeze(
+  [...MARKETS].sort((a, b) => (a.market_code < b.market_code ? -1 : 1)),
+);
+const BY_CODE: ReadonlyMap<string, Market> = new Map(SORTED.map((m) => [m.market_code, m]));
+
+/** The market for a 3Commas market code, or undefined when we do not support it. */
+export function findMarket(code: string): Market | undefined {
+  return BY_CODE.get(code);
+}
+
+/** Every supported market, ordered by market_code. */
+export function listMarkets(): readonly Market[] {
+  return SORTED;
+}

@@ -1,0 +1,72 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { adminToken, resolveMasterKey } from './auth/master-key.ts';
+import type { Config } from './config.ts';
+import { ConfigError } from './config.ts';
+import { seedDemo, type DemoCredentials } from './demo/demo.ts';
+import { buildApp } from './http/app.ts';
+import { removeServerFile, runningServer, writeServerFile } from './server-file.ts';
+import { createServices, type Services } from './services.ts';
+import { openStorage } from './storage/database.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  services: Services;
+  url: string;
+  /** Set when this start seeded the demo into an empty database. */
+  demo: DemoCredentials | undefined;
+  stop(): Promise<void>;
+}
+
+/** Embedded PGlite keeps its files under the data directory. */
+export const pgliteDir = (config: Config) => path.join(config.dataDir, 'pglite');
+
+/** Opens storage, wires the services, seeds the demo on first run and starts listening. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const embedded = !config.databaseUrl;
+  if (embedded) {
+    const other = runningServer(config.dataDir);
+    if (other) {
+      throw new ConfigError(
+        `another opencommas server (pid ${other.pid}, ${other.url}) is using ${config.dataDir}`,
+      );
+    }
+  }
+  const masterKey = resolveMasterKey(config);
+  const storage = await openStorage({
+    databaseUrl: config.databaseUrl,
+    dataDir: embedded ? pgliteDir(config) : undefined,
+  });
+  const services = await createServices(storage, masterKey);
+  const demo =
+    config.seedDemoWhenEmpty && (await isEmpty(services)) ? await seedDemo(services) : undefined;
+  const app = await buildApp(services, {
+    logLevel: config.logLevel,
+    adminToken: adminToken(masterKey),
+  });
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  if (embedded) writeServerFile(config.dataDir, { url, pid: process.pid });
+  return {
+    app,
+    services,
+    url,
+    demo,
+    async stop() {
+      await app.close();
+      await services.close();
+      if (embedded) removeServerFile(config.dataDir);
+    },
+  };
+}
+
+async function isEmpty(services: Services): Promise<boolean> {
+  const user = await services.storage.db
+    .selectFrom('users')
+    .select('id')
+    .limit(1)
+    .executeTakeFirst();
+  return !user;
+}

@@ -1,0 +1,54 @@
+import { sql } from 'kysely';
+import { CHANGES_CHANNEL, type Storage } from './database.ts';
+
+/** What a write touched: a user's accounts/figures, and/or one API key. */
+export interface Change {
+  userId?: number;
+  apiKey?: string;
+}
+
+export type ChangeHandler = (change: Change) => void;
+
+/**
+ * Announces committed writes so caches can drop exactly what changed. Delivery to this process
+ * is synchronous (a request after the write never sees stale data); other processes sharing a
+ * PostgreSQL database hear it through LISTEN/NOTIFY.
+ */
+export class ChangeBus {
+  private readonly handlers = new Set<ChangeHandler>();
+
+  constructor(private readonly storage: Storage) {}
+
+  subscribe(handler: ChangeHandler): void {
+    this.handlers.add(handler);
+  }
+
+  /** Listen for other processes' changes (PostgreSQL only: PGlite is one process). */
+  async start(): Promise<void> {
+    if (this.storage.kind !== 'postgres') return;
+    await this.storage.listen((payload) => this.deliver(parseChange(payload)));
+  }
+
+  /** Call after the write has committed. */
+  async publish(change: Change): Promise<void> {
+    this.deliver(change);
+    if (this.storage.kind === 'postgres') {
+      await sql`SELECT pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(change)})`.execute(
+        this.storage.db,
+      );
+    }
+  }
+
+  private deliver(change: Change): void {
+    for (const handler of this.handlers) handler(change);
+  }
+}
+
+function parseChange(payload: string): Change {
+  try {
+    const value = JSON.parse(payload) as Change;
+    return typeof value === 'object' && value !== null ? value : {};
+  } catch {
+    return {};
+  }
+}

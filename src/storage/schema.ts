@@ -1,0 +1,109 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * Table types, declared once. Money and prices are `numeric` in SQL and decimal strings here:
+ * they never pass through a JavaScript number. Every table carries `user_id` so the data can be
+ * distributed by user without changing queries.
+ */
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+type Timestamp = ColumnType<Date, Date, Date>;
+type NullableTimestamp = ColumnType<Date | null, Date | null | undefined, Date | null>;
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  display_currency: ColumnType<string, string | undefined, string>;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  user_id: number;
+  api_key: string;
+  /** AES-256-GCM sealed HMAC secret; null for RSA keys. */
+  secret_sealed: string | null;
+  /** PEM of the user's RSA public key; null for HMAC keys. */
+  rsa_public_key: string | null;
+  permissions: string[];
+  /** Normalised IP/CIDR entries; null = any address. */
+  ip_whitelist: string[] | null;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
+export interface AccountsTable {
+  id: Generated<number>;
+  user_id: number;
+  market_code: string;
+  name: string;
+  exchange_api_key: string | null;
+  exchange_secret_sealed: string | null;
+  exchange_passphrase_sealed: string | null;
+  wallet_address: string | null;
+  /** Per-account overrides of the market's capability flags (usually empty). */
+  capability_overrides: ColumnType<Record<string, boolean>, string | undefined, string>;
+  include_in_summary: ColumnType<boolean, boolean | undefined, boolean>;
+  is_locked: ColumnType<boolean, boolean | undefined, boolean>;
+  lock_reason: string | null;
+  api_key_invalid: ColumnType<boolean, boolean | undefined, boolean>;
+  /** When the exchange credentials expire, if the exchange told us (drives api_keys_state). */
+  api_keys_expire_at: NullableTimestamp;
+  auto_balance_period: ColumnType<number, number | undefined, number>;
+  autobalance_enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  hedge_mode_enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  customer_id: string | null;
+  subaccount_name: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface BalanceSnapshotsTable {
+  id: Generated<number>;
+  account_id: number;
+  user_id: number;
+  taken_at: Date;
+  btc_usd_price: string;
+  /** Σ amount × usd_price over the priced assets, computed exactly by PostgreSQL on insert. */
+  usd_value: string;
+  created_at: CreatedAt;
+}
+
+export interface SnapshotAssetsTable {
+  snapshot_id: number;
+  user_id: number;
+  asset: string;
+  amount: string;
+  /** Null when the asset had no price route: left out of the value, never valued at 0. */
+  usd_price: string | null;
+}
+
+export interface TransfersTable {
+  id: Generated<number>;
+  account_id: number;
+  user_id: number;
+  at: Date;
+  asset: string;
+  amount: string;
+  usd_price: string;
+  btc_usd_price: string;
+  kind: 'deposit' | 'withdrawal';
+  /** The exchange's transaction id, for idempotent sync; null for imports. */
+  external_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  accounts: AccountsTable;
+  balance_snapshots: BalanceSnapshotsTable;
+  snapshot_assets: SnapshotAssetsTable;
+  transfers: TransfersTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type AccountRow = Selectable<AccountsTable>;
+export type NewAccountRow = Insertable<AccountsTable>;
