@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { loggerOptions } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { registerErrorHandling } from './errors.ts';
@@ -20,9 +20,8 @@ export interface AppOptions {
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logLevel === false ? false : loggerOptions(options.logLevel),
-    // Per-request log lines would cost more than serving a cached page.
-    disableRequestLogging: true,
-    ignoreDuplicateSlashes: false,
+    // Per-request log lines would cost more than serving a cached page; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);

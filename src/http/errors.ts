@@ -10,13 +10,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (error.validation) {
       const attributes = toErrorAttributes(error.validation as unknown as SchemaIssue[]);
-      return reply
-        .code(400)
-        .send({
-          error: 'record_invalid',
-          error_description: 'Invalid parameters',
-          error_attributes: attributes,
-        });
+      return reply.code(400).send({
+        error: 'record_invalid',
+        error_description: 'Invalid parameters',
+        error_attributes: attributes,
+      });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -28,11 +26,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
       .send({ error: 'internal_error', error_description: 'Internal server error' });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send({
-        error: 'not_found',
-        error_description: `No route for ${request.method} ${request.url.split('?')[0]}`,
-      }),
+    reply.code(404).send({
+      error: 'not_found',
+      error_description: `No route for ${request.method} ${request.url.split('?')[0]}`,
+    }),
   );
 }
