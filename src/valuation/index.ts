@@ -1,0 +1,14 @@
+export { Dec } from './decimal.ts';
+export { formatAmount, formatPercent, formatRubyFloat, toDouble } from './formats.ts';
+export {
+  DAY_MS,
+  PERIOD_MS,
+  nextBoundaryAfter,
+  valueAccount,
+  type CurrencyFigures,
+  type SnapshotPoint,
+  type TransferPoint,
+  type Valuation,
+  type ValuationInput,
+  type WindowFigures,
+} from './profit.ts';
