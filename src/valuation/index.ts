@@ -3,7 +3,6 @@ export { formatAmount, formatPercent, formatRubyFloat, toDouble } from './format
 export {
   DAY_MS,
   PERIOD_MS,
-  nextBoundaryAfter,
   valueAccount,
   type CurrencyFigures,
   type SnapshotPoint,

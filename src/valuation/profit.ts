@@ -108,19 +108,3 @@ function zeroFigures(): CurrencyFigures {
   const window = { profit: zero, percentage: zero };
   return { amount: zero, day: window, period: window, total: zero };
 }
-
-/**
- * The earliest moment after `now` at which a snapshot enters or leaves a window: the minimum
- * over snapshots s of {s.at, s.at + 24 h, s.at + 30 d} that is later than `now`, or null when
- * there is none. Figures computed at `now` stay valid strictly before that moment.
- */
-export function nextBoundaryAfter(snapshotTimes: Date[], now: Date): Date | null {
-  let next: number | null = null;
-  for (const at of snapshotTimes) {
-    for (const offset of [0, DAY_MS, PERIOD_MS]) {
-      const moment = at.getTime() + offset;
-      if (moment > now.getTime() && (next === null || moment < next)) next = moment;
-    }
-  }
-  return next === null ? null : new Date(next);
-}

@@ -7,7 +7,6 @@ import {
   formatAmount,
   formatPercent,
   formatRubyFloat,
-  nextBoundaryAfter,
   toDouble,
   valueAccount,
   type SnapshotPoint,
@@ -322,37 +321,5 @@ describe('valueAccount', () => {
     expect(text(usd.amount)).toBe('42.5');
     expect(text(usd.day.profit)).toBe('0.0');
     expect(text(usd.total)).toBe('0.0');
-  });
-});
-
-describe('nextBoundaryAfter', () => {
-  const now = at(0);
-
-  it('is null without snapshots, or when every boundary has passed', () => {
-    expect(nextBoundaryAfter([], now)).toBeNull();
-    expect(nextBoundaryAfter([at(-31 * 24)], now)).toBeNull();
-    expect(nextBoundaryAfter([new Date(now.getTime() - PERIOD_MS)], now)).toBeNull();
-  });
-
-  it('is a future snapshot’s own time', () => {
-    expect(nextBoundaryAfter([at(2), at(5)], now)).toEqual(at(2));
-  });
-
-  it('is when a snapshot leaves the day window', () => {
-    expect(nextBoundaryAfter([at(-3)], now)).toEqual(at(21));
-  });
-
-  it('is when a snapshot leaves the period, once it has left the day', () => {
-    expect(nextBoundaryAfter([at(-26)], now)).toEqual(at(30 * 24 - 26));
-  });
-
-  it('takes the earliest over all snapshots and windows', () => {
-    const times = [at(-40 * 24), at(-29 * 24 - 1), at(-23), at(50)];
-    expect(nextBoundaryAfter(times, now)).toEqual(at(1));
-  });
-
-  it('never returns now itself: a boundary at now has already happened', () => {
-    expect(nextBoundaryAfter([now], now)).toEqual(new Date(now.getTime() + DAY_MS));
-    expect(nextBoundaryAfter([at(-24)], now)).toEqual(new Date(at(-24).getTime() + PERIOD_MS));
   });
 });

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServices, type Services } from '../../src/services.ts';
+import { openStorage } from '../../src/storage/database.ts';
+import { onPostgres } from '../support/database.ts';
+import {
+  LIST,
+  signedGet,
+  startTestServer,
+  userWithKey,
+  type Credentials,
+  type TestServer,
+} from '../support/server.ts';
+
+/**
+ * A write made elsewhere must reach the server's cached pages. On PostgreSQL "elsewhere" is
+ * another process sharing the database (the CLI, a sync worker): it announces the write with
+ * NOTIFY. On the embedded PGlite nothing else may open the database, so "elsewhere" is the CLI's
+ * way in, the admin API.
+ */
+let server: TestServer;
+let credentials: Credentials;
+let accountId: number;
+let other: Services | undefined;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const owner = await userWithKey(server.services);
+  credentials = owner.credentials;
+  accountId = (
+    await server.services.accounts.add({ user_id: owner.user.id, market_code: 'kraken', name: 'K' })
+  ).id;
+  if (onPostgres) {
+    other = await createServices(
+      await openStorage({ databaseUrl: server.databaseUrl }),
+      server.masterKey,
+    );
+  }
+});
+afterAll(async () => {
+  await other?.close();
+  await server.close();
+});
+
+const usdAmount = async () => {
+  const [account] = (await (await signedGet(server, LIST, credentials)).json()) as Array<{
+    usd_amount: string;
+  }>;
+  return account?.usd_amount;
+};
+
+async function writeElsewhere(records: unknown[]): Promise<void> {
+  if (other) {
+    await other.balances.importSnapshots(records);
+    return;
+  }
+  const response = await fetch(`${server.url}/admin/v1/balance.import`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ records }),
+  });
+  expect(response.status).toBe(200);
+}
+
+/** Notifications cross processes asynchronously: poll (bounded), don't sleep a fixed time. */
+async function eventually<T>(read: () => Promise<T>, expected: T): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let value = await read();
+  while (value !== expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    value = await read();
+  }
+  expect(value).toBe(expected);
+}
+
+describe(onPostgres ? 'a write from another process' : 'a write through the admin API', () => {
+  it('drops the cached page, so the next request shows it', async () => {
+    expect(await usdAmount()).toBe('0.0');
+    expect(await usdAmount()).toBe('0.0'); // now cached
+    const at = new Date(Date.now() - 60_000).toISOString();
+    await writeElsewhere([
+      {
+        account_id: accountId,
+        at,
+        btc_usd_price: '60000',
+        assets: [{ asset: 'USD', amount: '12.5', usd_price: '1' }],
+      },
+    ]);
+    await eventually(usdAmount, '12.5');
+  });
+
+  it('revokes a key for every process', async () => {
+    const { credentials: key } = await userWithKey(server.services);
+    expect((await signedGet(server, LIST, key)).status).toBe(200);
+    if (other) await other.keys.revoke({ api_key: key.apiKey });
+    else await server.services.keys.revoke({ api_key: key.apiKey });
+    await eventually(async () => (await signedGet(server, LIST, key)).status, 401);
+  });
+});
