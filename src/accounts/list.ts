@@ -37,7 +37,8 @@ export class AccountLister {
       .selectFrom('accounts')
       .selectAll()
       .where('user_id', '=', userId)
-      .$if(query.api_key !== undefined, (q) =>
+      // A blank api_key filters nothing, as 3Commas treats blank parameters.
+      .$if(Boolean(query.api_key), (q) =>
         q.where(
           sql<string>`coalesce(exchange_api_key, wallet_address, '')`,
           '=',

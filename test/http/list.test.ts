@@ -83,8 +83,9 @@ describe('GET /ver1/accounts — pages, filter, isolation', () => {
     expect(await list('api_key=nothing-like-it')).toEqual([]);
   });
 
-  it('ignores unknown parameters', async () => {
+  it('ignores unknown parameters, and a blank api_key', async () => {
     expect(await list('per_page=2&foo=bar&scope=enabled')).toHaveLength(2);
+    expect(await list('api_key=')).toHaveLength(7);
   });
 
   it.each([
