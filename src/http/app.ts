@@ -27,6 +27,10 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   registerErrorHandling(app);
   keepRawBodies(app);
   await app.register(swagger, {
+    // Components keep their schema's $id (AccountEntity) instead of def-N.
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`),
+    },
     openapi: {
       info: {
         title: 'opencommas',
