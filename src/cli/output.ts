@@ -1,3 +1,4 @@
+import { ConfigError } from '../config.ts';
 import { AppError, toErrorBody, type ErrorBody } from '../errors.ts';
 
 /** With --json, exactly the JSON; otherwise a readable rendering of the same result. */
@@ -28,10 +29,12 @@ export function printError(error: unknown, json: boolean): void {
   const body: ErrorBody =
     error instanceof AppError
       ? toErrorBody(error)
-      : {
-          error: 'internal_error',
-          error_description: error instanceof Error ? error.message : String(error),
-        };
+      : error instanceof ConfigError
+        ? { error: 'config_invalid', error_description: error.message }
+        : {
+            error: 'internal_error',
+            error_description: error instanceof Error ? error.message : String(error),
+          };
   if (json) {
     process.stderr.write(JSON.stringify(body) + '\n');
     return;
