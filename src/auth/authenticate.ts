@@ -14,6 +14,20 @@ export interface SignedRequest {
   remoteAddress: string | undefined;
 }
 
+const MAX_REMEMBERED = 1024;
+
+/** Verifies the signature, or recognises a body-less request this key already verified. */
+function signatureHolds(key: ResolvedKey, request: SignedRequest, signature: string): boolean {
+  const remembered = request.rawBody ? undefined : `${request.rawUrl}\n${signature}`;
+  if (remembered !== undefined && key.verified.has(remembered)) return true;
+  if (!verifySignature(key.verifier, request.rawUrl, request.rawBody, signature)) return false;
+  if (remembered !== undefined) {
+    if (key.verified.size >= MAX_REMEMBERED) key.verified.clear();
+    key.verified.add(remembered);
+  }
+  return true;
+}
+
 const invalidKey = () =>
   new AppError('api_key_invalid_or_expired', 'Unauthorized. Invalid or expired api key.');
 
@@ -49,7 +63,7 @@ export async function authenticate(
   if (!request.signature) {
     return new AppError('signature_invalid', 'The Signature header is missing.');
   }
-  if (!verifySignature(key.verifier, request.rawUrl, request.rawBody, request.signature)) {
+  if (!signatureHolds(key, request, request.signature)) {
     return new AppError('signature_invalid', 'Provided signature is invalid');
   }
   if (!ipAllowed(key.ipRules, request.remoteAddress)) {

@@ -15,6 +15,12 @@ export interface ResolvedKey {
   ipRules: IpRules | null;
   expiresAt: number | null;
   revoked: boolean;
+  /**
+   * Requests (path + query + signature) already verified with this key. A signature carries no
+   * nonce, so repeating a verified request proves nothing new; remembering it spares the HMAC
+   * or RSA work on the hot path. Bounded; dropped with the key on any change to it.
+   */
+  verified: Set<string>;
 }
 
 /** Unknown keys are remembered too (bounded), so guessing keys cannot make every request query. */
@@ -87,6 +93,7 @@ export class KeyStore {
       ipRules: row.ip_whitelist ? parseIpRules(row.ip_whitelist) : null,
       expiresAt: row.expires_at?.getTime() ?? null,
       revoked: row.revoked_at !== null,
+      verified: new Set(),
     };
   }
 }

@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { Type, type Static } from 'typebox';
 import { AppError, type ErrorAttributes } from '../errors.ts';
 import type { ChangeBus } from '../storage/changes.ts';
 import type { Storage } from '../storage/database.ts';
+import type { Database } from '../storage/schema.ts';
 import { DECIMAL_PATTERN, validate } from '../validation.ts';
 
 const Decimal = Type.String({ pattern: DECIMAL_PATTERN, maxLength: 80 });
@@ -65,44 +66,11 @@ export class BalanceImporter {
         seen.add(asset.asset);
       });
     });
+    rejectRepeatedTimes(valid);
     const owners = await this.owners(valid.map((r) => r.account_id));
     await this.storage.db.transaction().execute(async (tx) => {
-      for (const record of valid) {
-        const userId = owners.get(record.account_id) ?? 0;
-        const at = new Date(record.at);
-        const exists = await tx
-          .selectFrom('balance_snapshots')
-          .select('id')
-          .where('account_id', '=', record.account_id)
-          .where('taken_at', '=', at)
-          .executeTakeFirst();
-        if (exists) {
-          throw new AppError('record_invalid', 'Invalid balance file', {
-            at: [`account ${record.account_id} already has a snapshot at ${at.toISOString()}`],
-          });
-        }
-        const { id } = await tx
-          .insertInto('balance_snapshots')
-          .values({
-            account_id: record.account_id,
-            user_id: userId,
-            taken_at: at,
-            btc_usd_price: record.btc_usd_price,
-            usd_value: '0',
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        if (record.assets.length > 0) {
-          await tx
-            .insertInto('snapshot_assets')
-            .values(record.assets.map((a) => ({ snapshot_id: id, user_id: userId, ...a })))
-            .execute();
-        }
-        // PostgreSQL's numeric arithmetic is exact: the stored value is Σ amount × price.
-        await sql`UPDATE balance_snapshots SET usd_value = (
-            SELECT coalesce(sum(amount * usd_price), 0) FROM snapshot_assets
-            WHERE snapshot_id = ${id} AND usd_price IS NOT NULL)
-          WHERE id = ${id}`.execute(tx);
+      for (let i = 0; i < valid.length; i += CHUNK) {
+        await insertSnapshots(tx, valid.slice(i, i + CHUNK), owners);
       }
     });
     return this.announce(valid.length, owners);
@@ -188,3 +156,73 @@ function isInstant(text: string): boolean {
   const zoned = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
   return zoned.test(text) && !Number.isNaN(new Date(text).getTime());
 }
+
+/** Records per statement: keeps every INSERT well under PostgreSQL's 65,535 parameters. */
+const CHUNK = 500;
+
+/** Writes snapshots and their assets set-wise: three statements per chunk, not per record. */
+async function insertSnapshots(
+  tx: Transaction<Database>,
+  records: SnapshotRecord[],
+  owners: Map<number, number>,
+): Promise<void> {
+  const snapshots = await tx
+    .insertInto('balance_snapshots')
+    .values(
+      records.map((r) => ({
+        account_id: r.account_id,
+        user_id: owners.get(r.account_id) ?? 0,
+        taken_at: new Date(r.at),
+        btc_usd_price: r.btc_usd_price,
+        usd_value: '0',
+      })),
+    )
+    .onConflict((conflict) => conflict.columns(['account_id', 'taken_at']).doNothing())
+    .returning(['id', 'account_id', 'taken_at'])
+    .execute();
+  const stored = new Map(snapshots.map((s) => [momentOf(s.account_id, s.taken_at), s.id]));
+  const clash = records.find((r) => !stored.has(momentOf(r.account_id, r.at)));
+  if (clash) {
+    throw new AppError('record_invalid', 'Invalid balance file', {
+      at: [
+        `account ${clash.account_id} already has a snapshot at ${new Date(clash.at).toISOString()}`,
+      ],
+    });
+  }
+  const assets = records.flatMap((record) =>
+    record.assets.map((asset) => ({
+      snapshot_id: stored.get(momentOf(record.account_id, record.at)) ?? 0,
+      user_id: owners.get(record.account_id) ?? 0,
+      ...asset,
+    })),
+  );
+  for (let i = 0; i < assets.length; i += CHUNK) {
+    await tx
+      .insertInto('snapshot_assets')
+      .values(assets.slice(i, i + CHUNK))
+      .execute();
+  }
+  // PostgreSQL's numeric arithmetic is exact: each stored value is Σ amount × price.
+  const ids = sql.join(snapshots.map((s) => s.id));
+  await sql`UPDATE balance_snapshots s SET usd_value = v.total
+    FROM (SELECT snapshot_id, sum(amount * usd_price) AS total FROM snapshot_assets
+          WHERE snapshot_id IN (${ids}) AND usd_price IS NOT NULL GROUP BY snapshot_id) v
+    WHERE s.id = v.snapshot_id`.execute(tx);
+}
+
+/** Two snapshots of one account at the same moment in one file: refuse before writing. */
+function rejectRepeatedTimes(records: SnapshotRecord[]): void {
+  const seen = new Map<string, number>();
+  records.forEach((record, index) => {
+    const key = momentOf(record.account_id, record.at);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw new AppError('record_invalid', 'Invalid balance file', {
+        [`${index}.at`]: [`repeats record ${earlier}: one snapshot per account and moment`],
+      });
+    }
+    seen.set(key, index);
+  });
+}
+
+const momentOf = (accountId: number, at: Date | string) => `${accountId}@${new Date(at).getTime()}`;

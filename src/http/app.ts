@@ -22,6 +22,9 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     logger: options.logLevel === false ? false : loggerOptions(options.logLevel),
     // Per-request log lines would cost more than serving a cached page; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: with redaction on, building one costs more than the cached
+    // answer. Errors are logged with the request id by the error handler instead.
+    childLoggerFactory: (logger) => logger,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);

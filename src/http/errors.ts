@@ -20,7 +20,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (status >= 400 && status < 500) {
       return reply.code(status).send({ error: 'bad_request', error_description: error.message });
     }
-    request.log.error({ err: error }, 'request failed');
+    request.log.error(
+      { err: error, reqId: request.id, method: request.method, path: request.routeOptions.url },
+      'request failed',
+    );
     return reply
       .code(500)
       .send({ error: 'internal_error', error_description: 'Internal server error' });

@@ -155,14 +155,26 @@ describe('CLI bad input', { timeout: 90_000 }, () => {
     );
     expect(negative.error_attributes?.['1.assets.0.amount']?.[0]).toMatch(/non-negative/);
 
-    // First record valid, second passes every up-front check but collides with the first inside
-    // the write: the first must be rolled back with it.
+    // Two snapshots of one account at one moment in the same file: refused up front, naming it.
+    const repeated = await failsJson(
+      [
+        'balance',
+        'import',
+        '--file',
+        writeFile('repeated.json', [snapshot(accountId, 2, '10'), snapshot(accountId, 2, '20')]),
+      ],
+      '1.at',
+    );
+    expect(repeated.error_attributes?.['1.at']?.[0]).toMatch(/repeats record 0/);
+
+    // First record valid, second passes every up-front check but collides with the snapshot
+    // stored in setup (3 hours ago) inside the write: the first must be rolled back with it.
     await failsJson(
       [
         'balance',
         'import',
         '--file',
-        writeFile('collision.json', [snapshot(accountId, 2, '10'), snapshot(accountId, 2, '20')]),
+        writeFile('collision.json', [snapshot(accountId, 2, '10'), snapshot(accountId, 3, '20')]),
       ],
       'at',
     );

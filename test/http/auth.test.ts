@@ -186,6 +186,23 @@ describe('SIGNED GET /ver1/accounts', () => {
     });
   });
 
+  it('still refuses a wrong signature for a URL it has just verified (verified requests are remembered)', async () => {
+    const target = `${LIST}?per_page=7`;
+    expect((await signedGet(server, target, good)).status).toBe(200);
+    expect((await signedGet(server, target, good)).status).toBe(200);
+    const forged = signHmac('another-secret', target);
+    const response = await fetch(`${server.url}${target}`, {
+      headers: { Apikey: good.apiKey, Signature: forged },
+    });
+    await expectError(response, 401, 'signature_invalid');
+    const { credentials: other } = await userWithKey(server.services);
+    // Another key's valid signature of the same URL is not this key's.
+    const borrowed = await fetch(`${server.url}${target}`, {
+      headers: { Apikey: good.apiKey, Signature: signHmac(other.secret ?? '', target) },
+    });
+    await expectError(borrowed, 401, 'signature_invalid');
+  });
+
   it('answers 403 access_denied when the key lacks ACCOUNTS_READ', async () => {
     const { credentials } = await userWithKey(server.services, {
       permissions: ['BOTS_READ', 'ACCOUNTS_WRITE'],

@@ -1,0 +1,150 @@
+// `npm run bench`: signed GET /public/api/ver1/accounts on the embedded default (PGlite in a temp
+// data dir) against a bare node:http server answering the same bytes, under the same autocannon
+// load. A measurement, not a test: it prints PASS/FAIL against the targets and exits 0 either way
+// (non-zero only when the benchmark itself could not run).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { signHmac } from '../src/auth/signature.ts';
+import { loadConfig } from '../src/config.ts';
+import { startChild, stopAllChildren } from './children.ts';
+import { measure, type LoadResult, type LoadSettings } from './load.ts';
+import { seedDataDir, type BenchUser } from './seed.ts';
+
+const envInt = (name: string, fallback: number) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+};
+
+const settings: LoadSettings = {
+  connections: envInt('BENCH_CONNECTIONS', 10),
+  pipelining: 1,
+  durationS: envInt('BENCH_DURATION', 10),
+  warmupS: 2,
+};
+const HISTORY_DAYS = envInt('BENCH_DAYS', 30);
+/** Accounts per scenario, and the minimum ours/baseline req/s ratio aimed at. */
+const SCENARIOS = [
+  { accounts: 10, target: 0.6 },
+  { accounts: 100, target: 0.5 },
+];
+// A fixed query: the request is signed once and the same signature is valid for every request.
+const TARGET = '/public/api/ver1/accounts?page=1&per_page=100';
+
+interface Row {
+  accounts: number;
+  bodyBytes: number;
+  target: number;
+  ours: LoadResult;
+  baseline: LoadResult;
+}
+
+/** Our answer before any load: must be 200 with every account; its bytes feed the baseline. */
+async function reference(url: string, headers: Record<string, string>, accounts: number) {
+  const response = await fetch(url + TARGET, { headers });
+  const body = Buffer.from(await response.arrayBuffer());
+  if (response.status !== 200) {
+    throw new Error(`expected 200, got ${response.status}: ${body.toString().slice(0, 200)}`);
+  }
+  const listed = (JSON.parse(body.toString()) as unknown[]).length;
+  if (listed !== accounts) throw new Error(`expected ${accounts} accounts, got ${listed}`);
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
+}
+
+async function runScenario(dataDir: string, user: BenchUser, target: number): Promise<Row> {
+  const headers = { Apikey: user.apiKey, Signature: signHmac(user.secret, TARGET) };
+
+  const ours = await startChild({ kind: 'ours', dataDir });
+  const answer = await reference(ours.url, headers, user.accounts);
+  const oursResult = await measure(ours.url + TARGET, headers, settings);
+  await ours.stop();
+
+  const baseline = await startChild({ kind: 'baseline', ...answer });
+  const baselineResult = await measure(baseline.url + TARGET, headers, settings);
+  await baseline.stop();
+
+  return {
+    accounts: user.accounts,
+    bodyBytes: answer.body.length,
+    target,
+    ours: oursResult,
+    baseline: baselineResult,
+  };
+}
+
+function printTable(rows: Row[]): void {
+  const lines = [
+    ['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx+err', 'ours/baseline'],
+  ];
+  for (const row of rows) {
+    const ratio = row.ours.rps / row.baseline.rps;
+    for (const [server, r] of [
+      ['opencommas', row.ours],
+      ['node:http', row.baseline],
+    ] as const) {
+      lines.push([
+        `${row.accounts} accounts (${(row.bodyBytes / 1024).toFixed(1)} KiB)`,
+        server,
+        r.rps.toFixed(0),
+        String(r.p50),
+        String(r.p99),
+        String(r.non2xx + r.errors + r.timeouts),
+        server === 'opencommas' ? `${ratio.toFixed(2)}x` : '',
+      ]);
+    }
+  }
+  const widths = lines[0]?.map((_, i) => Math.max(...lines.map((line) => line[i]?.length ?? 0)));
+  for (const line of lines) {
+    console.log(line.map((cell, i) => cell.padEnd(widths?.[i] ?? 0)).join('  '));
+  }
+  console.log();
+  for (const row of rows) {
+    const ratio = row.ours.rps / row.baseline.rps;
+    const clean = row.ours.non2xx + row.ours.errors + row.ours.timeouts === 0;
+    const verdict = ratio >= row.target && clean ? 'PASS' : 'FAIL';
+    console.log(
+      `${verdict}  ${row.accounts} accounts: ${ratio.toFixed(2)}x baseline (target >= ${row.target}x)` +
+        (clean ? '' : ', with non-2xx/errors during the run'),
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const cpus = os.cpus();
+  console.log(
+    `machine: ${cpus[0]?.model ?? 'unknown cpu'} x ${cpus.length}, node ${process.version}`,
+  );
+  console.log(
+    `autocannon: ${settings.connections} connections, pipelining ${settings.pipelining}, ` +
+      `${settings.durationS} s after a ${settings.warmupS} s warm-up; history ${HISTORY_DAYS} days, every 8 h`,
+  );
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opencommas-bench-'));
+  const cleanup = async () => {
+    await stopAllChildren();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  // Ctrl-C or kill: the children and the temp dir must not outlive us.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  }
+  try {
+    const started = Date.now();
+    const config = loadConfig({ OPENCOMMAS_DATA_DIR: dataDir, OPENCOMMAS_DEMO: 'off' });
+    const counts = SCENARIOS.map((s) => s.accounts);
+    const users = await seedDataDir(config, counts, HISTORY_DAYS);
+    console.log(`setup: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    const rows: Row[] = [];
+    for (const [i, user] of users.entries()) {
+      rows.push(await runScenario(dataDir, user, SCENARIOS[i]?.target ?? 0));
+    }
+    printTable(rows);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('bench failed:', error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,69 @@
+// One benchmarked server per child process (`node --import tsx bench/servers.ts`), so on a small
+// machine the server and autocannon (in the parent) each get a core and do not share an event loop.
+// The parent sends what to start over IPC; the child answers with its URL.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../src/config.ts';
+import { startServer } from '../src/server.ts';
+
+export type ServerOrder =
+  | { kind: 'ours'; dataDir: string }
+  | { kind: 'baseline'; status: number; contentType: string; body: Uint8Array };
+
+export type ServerReady = { url: string };
+
+/** Our real server, as `npm start` runs it on the embedded PGlite, on a prepared data dir. */
+async function startOurs(dataDir: string) {
+  // An explicit environment: a stray DATABASE_URL or master key in the shell must not leak in.
+  const config = loadConfig({
+    OPENCOMMAS_DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    OPENCOMMAS_DEMO: 'off',
+    // Request logging is off at any level, so per request this costs the same as the default
+    // `info`; it only keeps the startup line out of the printed table.
+    LOG_LEVEL: 'warn',
+  });
+  const server = await startServer(config);
+  return { url: server.url, stop: () => server.stop() };
+}
+
+/** The floor: the same status, content type and body bytes, with nothing else done. */
+async function startBaseline(order: Extract<ServerOrder, { kind: 'baseline' }>) {
+  const body = Buffer.from(order.body);
+  const headers = { 'content-type': order.contentType, 'content-length': String(body.length) };
+  const server = http.createServer((_request, response) => {
+    response.writeHead(order.status, headers);
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+process.once('message', (order: ServerOrder) => {
+  void (async () => {
+    const server =
+      order.kind === 'ours' ? await startOurs(order.dataDir) : await startBaseline(order);
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      // Keep-alive sockets from autocannon would hold close() open; the exit ends them anyway.
+      const timer = setTimeout(() => process.exit(0), 2_000);
+      await server.stop().catch(() => undefined);
+      clearTimeout(timer);
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop());
+    // The parent died or let go of us: never outlive it.
+    process.once('disconnect', () => void stop());
+    process.send?.({ url: server.url } satisfies ServerReady);
+  })().catch((error: unknown) => {
+    console.error('bench server failed:', error);
+    process.exit(1);
+  });
+});
