@@ -1,4 +1,6 @@
-import { pino, type LoggerOptions } from 'pino';
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger };
 
 /**
  * Paths that may carry secrets anywhere we log: request headers, CLI arguments, records.
@@ -21,6 +23,6 @@ export function loggerOptions(level: string): LoggerOptions {
   return { level, redact: { paths: redactPaths, censor: '[redacted]' } };
 }
 
-export function createLogger(level: string) {
+export function createLogger(level: string): Logger {
   return pino(loggerOptions(level));
 }

@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
 import { seedDemo, type DemoCredentials } from './demo/demo.ts';
 import { buildApp } from './http/app.ts';
+import { createLogger } from './logger.ts';
 import { removeServerFile, runningServer, writeServerFile } from './server-file.ts';
 import { createServices, type Services } from './services.ts';
 import { openStorage } from './storage/database.ts';
@@ -33,17 +34,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     }
   }
   const masterKey = resolveMasterKey(config);
+  const logger = createLogger(config.logLevel);
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     dataDir: embedded ? pgliteDir(config) : undefined,
+    onBackgroundError: (error) => logger.warn({ err: error }, 'database connection lost'),
   });
   const services = await createServices(storage, masterKey);
   const demo =
     config.seedDemoWhenEmpty && (await isEmpty(services)) ? await seedDemo(services) : undefined;
-  const app = await buildApp(services, {
-    logLevel: config.logLevel,
-    adminToken: adminToken(masterKey),
-  });
+  const app = await buildApp(services, { logger, adminToken: adminToken(masterKey) });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

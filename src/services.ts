@@ -28,7 +28,8 @@ export async function createServices(storage: Storage, masterKey: Buffer): Promi
   const lister = new AccountLister(storage);
   changes.subscribe((change) => {
     keyStore.onChange(change);
-    if (change.userId !== undefined) lister.cache.invalidate(change.userId);
+    if (change.everything) lister.cache.invalidateAll();
+    else if (change.userId !== undefined) lister.cache.invalidate(change.userId);
   });
   await changes.start();
   return {

@@ -13,10 +13,12 @@ interface UserPages {
  */
 export class PageCache {
   private readonly users = new Map<number, UserPages>();
+  /** Moves on when every page must go (changes may have been missed). */
+  private epoch = 0;
 
   /** Read before rendering; pass to `set` so a render that raced a write is not stored. */
-  generation(userId: number): number {
-    return this.users.get(userId)?.generation ?? 0;
+  generation(userId: number): string {
+    return `${this.epoch}.${this.users.get(userId)?.generation ?? 0}`;
   }
 
   get(userId: number, key: string, now: number): Buffer | undefined {
@@ -24,14 +26,14 @@ export class PageCache {
     return page && now < page.expiresAt ? page.body : undefined;
   }
 
-  set(userId: number, generation: number, key: string, body: Buffer, expiresAt: number): void {
+  set(userId: number, generation: string, key: string, body: Buffer, expiresAt: number): void {
+    if (generation !== this.generation(userId)) return;
     let entry = this.users.get(userId);
     if (!entry) {
       if (this.users.size >= MAX_USERS) this.evictOldestUser();
       entry = { generation: 0, pages: new Map() };
       this.users.set(userId, entry);
     }
-    if (entry.generation !== generation) return;
     if (entry.pages.size >= MAX_PAGES_PER_USER) entry.pages.clear();
     entry.pages.set(key, { body, expiresAt });
   }
@@ -47,8 +49,16 @@ export class PageCache {
     }
   }
 
+  invalidateAll(): void {
+    this.epoch += 1;
+    this.users.clear();
+  }
+
   private evictOldestUser(): void {
     const oldest = this.users.keys().next();
-    if (!oldest.done) this.users.delete(oldest.value);
+    if (oldest.done) return;
+    this.users.delete(oldest.value);
+    // The evicted user's generation is forgotten; renders under way must not be stored.
+    this.epoch += 1;
   }
 }

@@ -60,7 +60,8 @@ export class KeyStore {
   }
 
   onChange(change: Change): void {
-    if (change.apiKey !== undefined) this.cache.delete(change.apiKey);
+    if (change.everything) this.cache.clear();
+    else if (change.apiKey !== undefined) this.cache.delete(change.apiKey);
   }
 
   markUsed(key: ResolvedKey): void {

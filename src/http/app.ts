@@ -1,7 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { loggerOptions } from '../logger.ts';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { registerErrorHandling } from './errors.ts';
 import { keepRawBodies } from './raw-body.ts';
@@ -10,8 +9,8 @@ import { adminRoutes } from './routes/admin.ts';
 import { systemRoutes } from './routes/system.ts';
 
 export interface AppOptions {
-  /** Log level, or false for no logs (benchmarks, tests). */
-  logLevel: string | false;
+  /** The process's logger; absent for no logs (tests). */
+  logger?: FastifyBaseLogger | undefined;
   /** Enables the admin API (for the CLI) when set. */
   adminToken?: string | undefined;
 }
@@ -19,7 +18,7 @@ export interface AppOptions {
 /** Builds the HTTP app from the services; knows nothing of the process (no listen, no signals). */
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logLevel === false ? false : loggerOptions(options.logLevel),
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // Per-request log lines would cost more than serving a cached page; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     // No per-request child logger: with redaction on, building one costs more than the cached

@@ -1,10 +1,12 @@
 import { sql } from 'kysely';
 import { CHANGES_CHANNEL, type Storage } from './database.ts';
 
-/** What a write touched: a user's accounts/figures, and/or one API key. */
+/** What a write touched: a user's accounts/figures, and/or one API key — or, when changes may
+ * have been missed, everything. */
 export interface Change {
   userId?: number;
   apiKey?: string;
+  everything?: true;
 }
 
 export type ChangeHandler = (change: Change) => void;
@@ -26,7 +28,10 @@ export class ChangeBus {
   /** Listen for other processes' changes (PostgreSQL only: PGlite is one process). */
   async start(): Promise<void> {
     if (this.storage.kind !== 'postgres') return;
-    await this.storage.listen((payload) => this.deliver(parseChange(payload)));
+    await this.storage.listen({
+      onNotification: (payload) => this.deliver(parseChange(payload)),
+      onReconnect: () => this.deliver({ everything: true }),
+    });
   }
 
   /** Call after the write has committed. */

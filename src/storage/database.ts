@@ -10,11 +10,17 @@ export type StorageKind = 'pglite' | 'postgres';
 /** The channel on which every process announces writes, so other processes drop their caches. */
 export const CHANGES_CHANNEL = 'opencommas_changes';
 
+export interface ChangeListener {
+  /** The payload of a change notification, from any process. */
+  onNotification(payload: string): void;
+  /** The listening connection was lost and re-made: notifications may have been missed. */
+  onReconnect(): void;
+}
+
 export interface Storage {
   kind: StorageKind;
   db: Kysely<Database>;
-  /** Calls `handler` with the payload of every change notification, from any process. */
-  listen(handler: (payload: string) => void): Promise<void>;
+  listen(listener: ChangeListener): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,6 +29,8 @@ export interface StorageOptions {
   databaseUrl?: string | undefined;
   /** PGlite data directory; absent means in memory (tests). */
   dataDir?: string | undefined;
+  /** Told of connection losses that no query is waiting on (PostgreSQL restarts, admin kills). */
+  onBackgroundError?: ((error: Error) => void) | undefined;
 }
 
 const INT8 = 20;
@@ -33,7 +41,7 @@ const keepText = (value: string) => value;
 
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   const storage = options.databaseUrl
-    ? openPostgres(options.databaseUrl)
+    ? openPostgres(options.databaseUrl, options.onBackgroundError ?? (() => undefined))
     : await openPGlite(options.dataDir);
   try {
     await migrate(storage.db);
@@ -52,35 +60,99 @@ async function openPGlite(dataDir: string | undefined): Promise<Storage> {
   return {
     kind: 'pglite',
     db,
-    async listen(handler) {
-      await pglite.listen(CHANGES_CHANNEL, handler);
+    async listen(listener) {
+      await pglite.listen(CHANGES_CHANNEL, (payload) => listener.onNotification(payload));
     },
     close: () => db.destroy(),
   };
 }
 
-function openPostgres(connectionString: string): Storage {
+function openPostgres(
+  connectionString: string,
+  onBackgroundError: (error: Error) => void,
+): Storage {
   const types = {
     getTypeParser: (oid: number, format?: 'text' | 'binary') =>
       oid === INT8 ? parseInt8 : oid === NUMERIC ? keepText : pg.types.getTypeParser(oid, format),
   };
   const pool = new pg.Pool({ connectionString, types, max: 10 });
+  // An idle client whose connection dies is replaced on next use; without a handler the
+  // pool's 'error' event would crash the process.
+  pool.on('error', onBackgroundError);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  let listener: pg.Client | undefined;
+  const notifications = new NotificationConnection(connectionString, onBackgroundError);
   return {
     kind: 'postgres',
     db,
-    async listen(handler) {
-      listener = new pg.Client({ connectionString });
-      await listener.connect();
-      listener.on('notification', (message) => handler(message.payload ?? ''));
-      await listener.query(`LISTEN ${CHANGES_CHANNEL}`);
-    },
+    listen: (listener) => notifications.start(listener),
     async close() {
-      await listener?.end();
+      await notifications.stop();
       await db.destroy();
     },
   };
+}
+
+const RECONNECT_MAX_MS = 30_000;
+
+/**
+ * The one connection that LISTENs for other processes' changes. If it drops, it is re-made with
+ * backoff, and the listener is told: notifications sent meanwhile are lost, so caches must go.
+ */
+class NotificationConnection {
+  private client: pg.Client | undefined;
+  private listener: ChangeListener | undefined;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly onBackgroundError: (error: Error) => void,
+  ) {}
+
+  async start(listener: ChangeListener): Promise<void> {
+    this.listener = listener;
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.connectionString });
+    client.on('notification', (message) => this.listener?.onNotification(message.payload ?? ''));
+    client.on('error', (error) => this.onBackgroundError(error));
+    client.on('end', () => {
+      if (client !== this.client) return; // a failed attempt, or stop()
+      this.client = undefined;
+      this.reconnectAfter(1000);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.client = client;
+  }
+
+  private reconnectAfter(delayMs: number): void {
+    if (this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.connect().then(
+        () => this.listener?.onReconnect(),
+        (error: Error) => {
+          this.onBackgroundError(error);
+          this.reconnectAfter(Math.min(delayMs * 2, RECONNECT_MAX_MS));
+        },
+      );
+    }, delayMs).unref();
+  }
 }
 
 async function migrate(db: Kysely<Database>): Promise<void> {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '../../src/services.ts';
 import { openStorage } from '../../src/storage/database.ts';
@@ -96,3 +97,42 @@ describe(onPostgres ? 'a write from another process' : 'a write through the admi
     await eventually(async () => (await signedGet(server, LIST, key)).status, 401);
   });
 });
+
+// Only PostgreSQL has a listening connection that can be lost; the embedded database has none,
+// so this case exists in the PostgreSQL run only.
+if (onPostgres) {
+  describe('the listening connection', () => {
+    it('is re-made after PostgreSQL kills it, and caches filled meanwhile are dropped', async () => {
+      const { user, credentials: key } = await userWithKey(server.services);
+      const { id } = await server.services.accounts.add({
+        user_id: user.id,
+        market_code: 'kraken',
+        name: 'L',
+      });
+      const amount = async () => {
+        const [account] = (await (await signedGet(server, LIST, key)).json()) as Array<{
+          usd_amount: string;
+        }>;
+        return account?.usd_amount;
+      };
+      expect(await amount()).toBe('0.0'); // cached from here on
+      const killed = await sql<{ ok: boolean }>`
+        SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`.execute(
+        server.services.storage.db,
+      );
+      expect(killed.rows.length).toBeGreaterThan(0);
+      // Written while the server cannot hear: its notification is lost for good.
+      const at = new Date(Date.now() - 60_000).toISOString();
+      await other?.balances.importSnapshots([
+        {
+          account_id: id,
+          at,
+          btc_usd_price: '60000',
+          assets: [{ asset: 'USD', amount: '7', usd_price: '1' }],
+        },
+      ]);
+      await eventually(amount, '7.0');
+    });
+  });
+}

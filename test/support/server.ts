@@ -25,7 +25,7 @@ export async function startTestServer(): Promise<TestServer> {
   const storage = await openStorage({ databaseUrl: database.url });
   const services = await createServices(storage, masterKey);
   const token = adminToken(masterKey);
-  const app = await buildApp(services, { logLevel: false, adminToken: token });
+  const app = await buildApp(services, { adminToken: token });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
