@@ -43,6 +43,8 @@ export type TransferRecord = Static<typeof TransferRecord>;
 export interface ImportResult {
   imported: number;
   accounts: number[];
+  /** Transfers already stored under the same exchange transaction id. */
+  skipped?: number;
 }
 
 /**
@@ -84,25 +86,32 @@ export class BalanceImporter {
         problems.push(['btc_usd_price', 'must be greater than 0']);
     });
     const owners = await this.owners(valid.map((r) => r.account_id));
-    if (valid.length > 0) {
-      await this.storage.db
-        .insertInto('transfers')
-        .values(
-          valid.map((r) => ({
-            account_id: r.account_id,
-            user_id: owners.get(r.account_id) ?? 0,
-            at: new Date(r.at),
-            asset: r.asset,
-            amount: r.amount,
-            usd_price: r.usd_price,
-            btc_usd_price: r.btc_usd_price,
-            kind: r.kind,
-            external_id: r.external_id ?? null,
-          })),
-        )
-        .execute();
-    }
-    return this.announce(valid.length, owners);
+    const rows = valid.map((r) => ({
+      account_id: r.account_id,
+      user_id: owners.get(r.account_id) ?? 0,
+      at: new Date(r.at),
+      asset: r.asset,
+      amount: r.amount,
+      usd_price: r.usd_price,
+      btc_usd_price: r.btc_usd_price,
+      kind: r.kind,
+      external_id: r.external_id ?? null,
+    }));
+    // A transfer with an exchange transaction id is stored once: importing it again is a no-op.
+    const inserted = await this.storage.db.transaction().execute(async (tx) => {
+      let count = 0;
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        const written = await tx
+          .insertInto('transfers')
+          .values(rows.slice(i, i + CHUNK))
+          .onConflict((conflict) => conflict.columns(['account_id', 'external_id']).doNothing())
+          .returning('id')
+          .execute();
+        count += written.length;
+      }
+      return count;
+    });
+    return { ...(await this.announce(inserted, owners)), skipped: rows.length - inserted };
   }
 
   /** Every referenced account must exist; returns account → user. */

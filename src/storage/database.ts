@@ -36,8 +36,8 @@ export interface StorageOptions {
 const INT8 = 20;
 const NUMERIC = 1700;
 // Ids are bigint in SQL but stay far below 2^53; numerics stay exact strings.
-const parseInt8 = (value: string) => Number(value);
-const keepText = (value: string) => value;
+const parseInt8 = (text: string) => Number(text);
+const keepText = (text: string) => text;
 
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   const storage = options.databaseUrl

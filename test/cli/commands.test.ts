@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CreatedKey } from '../../src/auth/keys.ts';
 import type { CliResult, CliStorage } from '../support/cli.ts';
 import { createCliStorage, jsonOut, runCli } from '../support/cli.ts';
 import { LIST, signedGet } from '../support/server.ts';
@@ -24,15 +25,6 @@ interface UserOut {
   display_currency: string;
   created_at: string;
 }
-interface KeyOut {
-  id: number;
-  user_id: number;
-  api_key: string;
-  secret?: string;
-  permissions: string[];
-  ip_whitelist: string[] | null;
-  expires_at: string | null;
-}
 type Entity = Record<string, unknown> & { id: number; name: string };
 
 let storage: CliStorage;
@@ -40,9 +32,9 @@ const cli = (...args: string[]): Promise<CliResult> => runCli(storage.env, ['--j
 
 // What the commands created, for the end-to-end check.
 let user: UserOut;
-let hmacKey: KeyOut;
-let rsaKey: KeyOut;
-let revokedKey: KeyOut;
+let hmacKey: CreatedKey;
+let rsaKey: CreatedKey;
+let revokedKey: CreatedKey;
 let exchange: Entity;
 let wallet: Entity;
 let demo: { user_id: number; account_ids: number[]; api_key: string; secret: string };
@@ -70,7 +62,7 @@ describe('CLI commands (--json)', { timeout: 90_000 }, () => {
 
   it('key create prints the key with its secret, once; with an RSA public key, no secret', async () => {
     const expires = new Date(Date.now() + 30 * 24 * HOUR).toISOString();
-    hmacKey = jsonOut<KeyOut>(
+    hmacKey = jsonOut<CreatedKey>(
       await cli(
         'key',
         'create',
@@ -95,7 +87,7 @@ describe('CLI commands (--json)', { timeout: 90_000 }, () => {
     expect(hmacKey.ip_whitelist).toHaveLength(1);
     expect(hmacKey.ip_whitelist?.[0]).toMatch(/^127\.0\.0\.1(\/32)?$/);
 
-    rsaKey = jsonOut<KeyOut>(
+    rsaKey = jsonOut<CreatedKey>(
       await cli(
         'key',
         'create',
@@ -119,7 +111,7 @@ describe('CLI commands (--json)', { timeout: 90_000 }, () => {
   });
 
   it('key revoke revokes a key', async () => {
-    revokedKey = jsonOut<KeyOut>(
+    revokedKey = jsonOut<CreatedKey>(
       await cli('key', 'create', '--user', String(user.id), '--permissions', 'ACCOUNTS_READ'),
       'key to revoke',
     );
