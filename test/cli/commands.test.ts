@@ -224,7 +224,7 @@ describe('CLI commands (--json)', { timeout: 90_000 }, () => {
         await cli('transfer', 'import', '--file', transferFile),
         'transfer import',
       ),
-    ).toEqual({ imported: 1, accounts: [exchange.id] });
+    ).toEqual({ imported: 1, accounts: [exchange.id], skipped: 0 });
   });
 
   it('markets lists the supported markets', async () => {
