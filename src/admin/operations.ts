@@ -1,4 +1,4 @@
-import { Type, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { AddAccountInput } from '../accounts/accounts.ts';
 import { CreateKeyInput, RevokeKeyInput } from '../auth/keys.ts';
 import { seedDemo } from '../demo/demo.ts';
@@ -14,28 +14,25 @@ import { validate } from '../validation.ts';
  */
 interface Operation {
   input: TSchema;
-  run(services: Services, input: never): Promise<unknown>;
+  run(services: Services, input: unknown): Promise<unknown>;
 }
 
 const Records = Type.Object({ records: Type.Unknown() });
 const Empty = Type.Object({});
 
+/** Pairs a schema with the code it guards; `run` only ever sees input the schema accepted. */
 const define = <S extends TSchema>(
   input: S,
-  run: (services: Services, input: never) => Promise<unknown>,
-) => ({ input, run });
+  run: (services: Services, input: Static<S>) => Promise<unknown>,
+): Operation => ({ input, run: run as Operation['run'] });
 
 export const operations = {
   'user.create': define(CreateUserInput, (s, input) => s.users.create(input)),
   'key.create': define(CreateKeyInput, (s, input) => s.keys.create(input)),
   'key.revoke': define(RevokeKeyInput, (s, input) => s.keys.revoke(input)),
   'account.add': define(AddAccountInput, (s, input) => s.accounts.add(input)),
-  'balance.import': define(Records, (s, input: { records: unknown }) =>
-    s.balances.importSnapshots(input.records),
-  ),
-  'transfer.import': define(Records, (s, input: { records: unknown }) =>
-    s.balances.importTransfers(input.records),
-  ),
+  'balance.import': define(Records, (s, input) => s.balances.importSnapshots(input.records)),
+  'transfer.import': define(Records, (s, input) => s.balances.importTransfers(input.records)),
   'markets.list': define(Empty, async () => listMarkets()),
   demo: define(Empty, (s) => seedDemo(s)),
 } satisfies Record<string, Operation>;
@@ -50,7 +47,6 @@ export async function runOperation(
   name: OperationName,
   input: unknown,
 ): Promise<unknown> {
-  const operation: Operation = operations[name];
-  const valid = validate(operation.input, input, 'Invalid parameters');
-  return operation.run(services, valid as never);
+  const operation = operations[name];
+  return operation.run(services, validate(operation.input, input, 'Invalid parameters'));
 }

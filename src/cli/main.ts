@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { OperationName } from '../admin/operations.ts';
 import { loadConfig } from '../config.ts';
 import { AppError, invalid } from '../errors.ts';
@@ -36,16 +36,17 @@ async function execute(
   }
 }
 
-function readJsonFile(file: string): unknown {
-  let text: string;
+function readText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
-    throw invalid(
-      'file',
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    );
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw invalid('file', `cannot read ${file}: ${reason}`);
   }
+}
+
+function readJsonFile(file: string): unknown {
+  const text = readText(file);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -170,25 +171,14 @@ program
 program
   .command('demo')
   .description('seed the demo user (once) and print a fresh API key and secret for it')
-  .addOption(
-    new Option('--base-url <url>', 'server URL for the printed curl').default(
-      'http://127.0.0.1:3000',
-    ),
-  )
-  .action((o: { baseUrl: string }) =>
-    execute('demo', {}, (result) => demoLines(o.baseUrl, result as DemoCredentials).join('\n')),
-  );
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw invalid(
-      'file',
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+  .option('--base-url <url>', 'server URL for the printed curl (default: from HOST and PORT)')
+  .action((o: { baseUrl?: string }) => {
+    const { host, port } = loadConfig();
+    const baseUrl = o.baseUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return execute('demo', {}, (result) =>
+      demoLines(baseUrl, result as DemoCredentials).join('\n'),
     );
-  }
-}
+  });
 
 program.parseAsync().catch((error: unknown) => {
   printError(error, json());
