@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signHmac, signRsa } from '../../src/auth/signature.ts';
 import {
   LIST,
@@ -144,23 +144,25 @@ describe('SIGNED GET /ver1/accounts', () => {
       ).toMatch(/revoked/);
     });
 
-    it('for an expired key', async () => {
-      const expiresAt = new Date(Date.now() + 1500);
+    it('for an expired key, from the moment it expires', async () => {
+      const expiresAt = Date.now() + 60 * 60 * 1000;
       const key = await server.services.keys.create({
         user_id: userId,
         permissions: ['ACCOUNTS_READ'],
-        expires_at: expiresAt.toISOString(),
+        expires_at: new Date(expiresAt).toISOString(),
       });
       const credentials = { apiKey: key.api_key, secret: key.secret ?? '' };
-      expect((await signedGet(server, LIST, credentials)).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 50));
-      expect(
-        await expectError(
-          await signedGet(server, LIST, credentials),
-          401,
-          'api_key_invalid_or_expired',
-        ),
-      ).toMatch(/expired/);
+      // Only Date is faked: the server's clock moves, sockets and timers stay real.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(expiresAt - 1);
+        expect((await signedGet(server, LIST, credentials)).status).toBe(200);
+        vi.setSystemTime(expiresAt);
+        const response = await signedGet(server, LIST, credentials);
+        expect(await expectError(response, 401, 'api_key_invalid_or_expired')).toMatch(/expired/);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('for a caller outside the key’s IP whitelist, and 200 inside it', async () => {
