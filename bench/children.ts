@@ -2,7 +2,7 @@
 // benchmark can end them all on any exit path.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ServerOrder, ServerReady } from './servers.ts';
+import type { MemoryReport, ServerOrder, ServerReady } from './servers.ts';
 
 const SERVERS = fileURLToPath(new URL('./servers.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -13,6 +13,8 @@ const live = new Set<ChildProcess>();
 
 export interface ServerChild {
   url: string;
+  /** Peak resident memory of the server process so far, in bytes. */
+  maxRss(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -44,11 +46,18 @@ export async function startChild(order: ServerOrder): Promise<ServerChild> {
       });
       child.send(order);
     });
-    return { url: ready.url, stop: () => stopChild(child) };
+    return { url: ready.url, maxRss: () => askMemory(child), stop: () => stopChild(child) };
   } catch (error) {
     await stopChild(child);
     throw error;
   }
+}
+
+function askMemory(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (report: MemoryReport) => resolve(report.maxRss));
+    child.send('memory');
+  });
 }
 
 /** SIGTERM, then SIGKILL if the child does not exit in time; resolves once it is gone. */

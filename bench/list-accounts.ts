@@ -42,6 +42,9 @@ interface Row {
   roundRatios: number[];
   /** Non-2xx answers, errors and timeouts of our server over every round. */
   oursFailures: number;
+  /** Peak resident memory of each server process over its runs, in bytes. */
+  oursMaxRss: number;
+  baselineMaxRss: number;
 }
 
 /** Our answer before any load: must be 200 with every account; its bytes feed the baseline. */
@@ -74,9 +77,12 @@ async function runScenario(dataDir: string, user: BenchUser, target: number): Pr
       (child === ours ? oursRuns : baselineRuns).push(result);
     }
   }
+  const [oursMaxRss, baselineMaxRss] = [await ours.maxRss(), await baseline.maxRss()];
   await ours.stop();
   await baseline.stop();
   return {
+    oursMaxRss,
+    baselineMaxRss,
     accounts: user.accounts,
     bodyBytes: answer.body.length,
     target,
@@ -96,13 +102,13 @@ const median = (runs: LoadResult[]): LoadResult => {
 
 function printTable(rows: Row[]): void {
   const lines = [
-    ['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx+err', 'ours/baseline'],
+    ['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx+err', 'peak RSS', 'ours/baseline'],
   ];
   for (const row of rows) {
     const ratio = row.ours.rps / row.baseline.rps;
-    for (const [server, r] of [
-      ['opencommas', row.ours],
-      ['node:http', row.baseline],
+    for (const [server, r, rss] of [
+      ['opencommas', row.ours, row.oursMaxRss],
+      ['node:http', row.baseline, row.baselineMaxRss],
     ] as const) {
       lines.push([
         `${row.accounts} accounts (${(row.bodyBytes / 1024).toFixed(1)} KiB)`,
@@ -111,6 +117,7 @@ function printTable(rows: Row[]): void {
         String(r.p50),
         String(r.p99),
         String(r.non2xx + r.errors + r.timeouts),
+        `${(rss / 2 ** 20).toFixed(0)} MiB`,
         server === 'opencommas' ? `${ratio.toFixed(2)}x` : '',
       ]);
     }

@@ -3,18 +3,21 @@
 // The parent sends what to start over IPC; the child answers with its URL.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../src/config.ts';
-import { startServer } from '../src/server.ts';
 
 export type ServerOrder =
   | { kind: 'ours'; dataDir: string }
   | { kind: 'baseline'; status: number; contentType: string; body: Uint8Array };
 
 export type ServerReady = { url: string };
+/** Asked after the load runs: the server's peak resident memory, in bytes. */
+export type MemoryReport = { maxRss: number };
 
 /** Our real server, as `npm start` runs it on the embedded PGlite, on a prepared data dir. */
 async function startOurs(dataDir: string) {
   // An explicit environment: a stray DATABASE_URL or master key in the shell must not leak in.
+  // Loaded here, not at the top: the baseline child must not carry our modules in its memory.
+  const { loadConfig } = await import('../src/config.ts');
+  const { startServer } = await import('../src/server.ts');
   const config = loadConfig({
     OPENCOMMAS_DATA_DIR: dataDir,
     HOST: '127.0.0.1',
@@ -61,6 +64,10 @@ process.once('message', (order: ServerOrder) => {
     process.once('SIGTERM', () => void stop());
     // The parent died or let go of us: never outlive it.
     process.once('disconnect', () => void stop());
+    process.on('message', (message) => {
+      // resourceUsage reports kilobytes; the peak covers the whole run, not just this moment.
+      if (message === 'memory') process.send?.({ maxRss: process.resourceUsage().maxRSS * 1024 });
+    });
     process.send?.({ url: server.url } satisfies ServerReady);
   })().catch((error: unknown) => {
     console.error('bench server failed:', error);
