@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REQUIRED_EXCHANGES, REQUIRED_WALLETS } from '../support/markets.ts';
 import type { CreatedKey } from '../../src/auth/keys.ts';
 import type { CliResult, CliStorage } from '../support/cli.ts';
 import { createCliStorage, jsonOut, runCli } from '../support/cli.ts';
@@ -230,19 +231,7 @@ describe('CLI commands (--json)', { timeout: 90_000 }, () => {
   it('markets lists the supported markets', async () => {
     const markets = jsonOut<Array<{ market_code: string }>>(await cli('markets'), 'markets');
     const codes = markets.map((market) => market.market_code);
-    for (const code of [
-      'binance',
-      'binance_us',
-      'bybit_spot',
-      'okex',
-      'coinbase',
-      'kraken',
-      'kucoin',
-      'gate_io',
-      'bitfinex',
-      'ethereumwallet',
-      'bitcoinwallet',
-    ]) {
+    for (const code of [...REQUIRED_EXCHANGES, ...REQUIRED_WALLETS]) {
       expect(codes, code).toContain(code);
     }
     expect(new Set(codes).size).toBe(codes.length);

@@ -1,24 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { REQUIRED_EXCHANGES, REQUIRED_WALLETS } from '../support/markets.ts';
 import { findMarket, isValidAddress, listMarkets, type Market } from '../../src/markets/index.ts';
 
 type SeedAccount = Record<string, unknown>;
 const seed = JSON.parse(
   readFileSync(new URL('../fixtures/seed-accounts-response.json', import.meta.url), 'utf8'),
 ) as SeedAccount[];
-
-const REQUIRED_EXCHANGES = [
-  'binance',
-  'binance_us',
-  'bybit_spot',
-  'okex',
-  'coinbase',
-  'kraken',
-  'kucoin',
-  'gate_io',
-  'bitfinex',
-];
-const REQUIRED_WALLETS = ['ethereumwallet', 'bitcoinwallet'];
 
 function market(code: string): Market {
   const found = findMarket(code);
