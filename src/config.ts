@@ -15,6 +15,11 @@ export interface Config {
   seedDemoWhenEmpty: boolean;
 }
 
+/** The URL a client uses to reach HOST:PORT (IPv6 hosts in brackets). */
+export function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

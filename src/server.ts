@@ -1,8 +1,7 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { adminToken, resolveMasterKey } from './auth/master-key.ts';
-import type { Config } from './config.ts';
-import { ConfigError } from './config.ts';
+import { ConfigError, httpUrl, type Config } from './config.ts';
 import { seedDemo, type DemoCredentials } from './demo/demo.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './logger.ts';
@@ -47,7 +46,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = httpUrl(config.host, port);
   if (embedded) writeServerFile(config.dataDir, { url, pid: process.pid });
   return {
     app,

@@ -2,7 +2,6 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { AddAccountInput } from '../accounts/accounts.ts';
 import { CreateKeyInput, RevokeKeyInput } from '../auth/keys.ts';
 import { seedDemo } from '../demo/demo.ts';
-import { listMarkets } from '../markets/index.ts';
 import type { Services } from '../services.ts';
 import { CreateUserInput } from '../users/users.ts';
 import { validate } from '../validation.ts';
@@ -33,7 +32,6 @@ export const operations = {
   'account.add': define(AddAccountInput, (s, input) => s.accounts.add(input)),
   'balance.import': define(Records, (s, input) => s.balances.importSnapshots(input.records)),
   'transfer.import': define(Records, (s, input) => s.balances.importTransfers(input.records)),
-  'markets.list': define(Empty, async () => listMarkets()),
   demo: define(Empty, (s) => seedDemo(s)),
 } satisfies Record<string, Operation>;
 

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { OperationName } from '../admin/operations.ts';
-import { loadConfig } from '../config.ts';
+import { httpUrl, loadConfig } from '../config.ts';
 import { AppError, invalid } from '../errors.ts';
 import type { DemoCredentials } from '../demo/demo.ts';
+import { listMarkets } from '../markets/index.ts';
 import { connect } from './executor.ts';
 import { printError, printResult } from './output.ts';
 import { serve } from './serve.ts';
@@ -166,7 +167,8 @@ program
 program
   .command('markets')
   .description('list the supported markets')
-  .action(() => execute('markets.list', {}));
+  // The catalog is code, not data: no need to open (or contend for) the database.
+  .action(() => printResult(listMarkets(), json()));
 
 program
   .command('demo')
@@ -174,7 +176,7 @@ program
   .option('--base-url <url>', 'server URL for the printed curl (default: from HOST and PORT)')
   .action((o: { baseUrl?: string }) => {
     const { host, port } = loadConfig();
-    const baseUrl = o.baseUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const baseUrl = o.baseUrl ?? httpUrl(host, port);
     return execute('demo', {}, (result) =>
       demoLines(baseUrl, result as DemoCredentials).join('\n'),
     );
