@@ -38,7 +38,7 @@ interface TransferRow {
   account_id: number;
   at: Date;
   amount: string;
-  usd_price: string;
+  usd_price: string | null;
   btc_usd_price: string;
   kind: 'deposit' | 'withdrawal';
 }
@@ -107,6 +107,8 @@ function point(at: Date | null, usd: string | null, btc: string | null): Snapsho
 function groupTransfers(rows: TransferRow[]): Map<number, TransferPoint[]> {
   const byAccount = new Map<number, TransferPoint[]>();
   for (const row of rows) {
+    // An unpriced asset is left out of every snapshot's value, so its transfers are too.
+    if (row.usd_price === null) continue;
     const sign = row.kind === 'deposit' ? 1 : -1;
     const usdValue = new Dec(row.amount).times(row.usd_price).times(sign);
     const list = byAccount.get(row.account_id) ?? [];

@@ -169,8 +169,9 @@ function isInstant(text: string): boolean {
 /** Records per statement: keeps every INSERT well under PostgreSQL's 65,535 parameters. */
 const CHUNK = 500;
 
-/** Writes snapshots and their assets set-wise: three statements per chunk, not per record. */
-async function insertSnapshots(
+/** Writes snapshots and their assets set-wise (three statements per chunk, not per record); shared
+ * by imports and live sync. Refuses a second snapshot of an account at the same moment. */
+export async function insertSnapshots(
   tx: Transaction<Database>,
   records: SnapshotRecord[],
   owners: Map<number, number>,

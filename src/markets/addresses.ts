@@ -1,34 +1,77 @@
+import { createHash } from 'node:crypto';
+import { base58check, bech32, bech32m } from '@scure/base';
+import { isAddress } from 'viem';
 import type { Market } from './catalog.ts';
 
-// Format checks only: they catch typos of shape (wrong length, stray characters, wrong
-// network prefix), not every typo. Checksums are left to live sync, which talks to the chain.
-
-const ETHEREUM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-
-// Base58 has no 0, O, I or l. P2PKH starts with 1, P2SH with 3.
-const BITCOIN_BASE58 = /^[13][1-9A-HJ-NP-Za-km-z]{25,34}$/;
-
-// Bech32/bech32m (BIP 173/350) mainnet: `bc1`, then the bech32 charset. Lowercase only: the
-// all-uppercase form is valid for QR codes but nobody pastes it into a form.
-const BITCOIN_BECH32 = /^bc1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{14,74}$/;
-
 /**
- * Whether `address` looks like an address of the wallet market's chain (always false for an
- * exchange market, which takes API keys instead).
+ * Whether `address` is an address of the wallet market's chain, checksum included (always false
+ * for an exchange market, which takes API keys instead).
  *
- * Ethereum: `0x` and 40 hex digits. A mixed-case address carries an EIP-55 checksum, which
- * needs Keccak-256; node:crypto only has SHA3-256 (different padding), so the checksum is
- * verified by the sync issue, which brings viem. All-lower and all-upper carry no checksum.
+ * Ethereum: `0x` and 40 hex digits; a mixed-case address must carry a valid EIP-55 checksum
+ * (all-lower and all-upper carry none).
  *
- * Bitcoin: base58 P2PKH/P2SH (1…/3…, 26–35 characters) or bech32/bech32m (bc1…); the base58
- * and bech32 checksums are not verified here.
+ * Bitcoin mainnet: base58check P2PKH (1…) or P2SH (3…), bech32 segwit v0 (bc1q…, 20 or 32
+ * bytes) or bech32m v1+ (bc1p…, taproot), each with its checksum verified.
  */
 export function isValidAddress(market: Market, address: string): boolean {
   if (market.connector.type !== 'chain') return false;
   switch (market.connector.chain) {
     case 'ethereum':
-      return ETHEREUM_ADDRESS.test(address);
+      return isEthereumAddress(address);
     case 'bitcoin':
-      return BITCOIN_BASE58.test(address) || BITCOIN_BECH32.test(address);
+      return isBitcoinAddress(address);
   }
+}
+
+const ETHEREUM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+function isEthereumAddress(address: string): boolean {
+  if (!ETHEREUM_ADDRESS.test(address)) return false;
+  const hex = address.slice(2);
+  const unchecksummed = hex === hex.toLowerCase() || hex === hex.toUpperCase();
+  return unchecksummed || isAddress(address, { strict: true });
+}
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
+const base58 = base58check(sha256);
+
+/** Version bytes of mainnet P2PKH and P2SH. */
+const BASE58_VERSIONS = new Set([0x00, 0x05]);
+
+function isBitcoinAddress(address: string): boolean {
+  if (/^[13]/.test(address)) {
+    try {
+      const payload = base58.decode(address);
+      return payload.length === 21 && BASE58_VERSIONS.has(payload[0] ?? -1);
+    } catch {
+      return false;
+    }
+  }
+  // Lowercase only: the all-uppercase form is valid for QR codes but nobody pastes it.
+  if (!address.startsWith('bc1')) return false;
+  return isSegwit(address);
+}
+
+function isSegwit(address: string): boolean {
+  for (const coder of [bech32, bech32m]) {
+    let decoded;
+    try {
+      decoded = coder.decode(address as `${string}1${string}`, 90);
+    } catch {
+      continue;
+    }
+    const [version, ...words] = decoded.words;
+    if (decoded.prefix !== 'bc' || version === undefined || version > 16) return false;
+    // BIP 350: version 0 uses bech32, later versions bech32m.
+    if ((version === 0) !== (coder === bech32)) return false;
+    let program: Uint8Array;
+    try {
+      program = coder.fromWords(words);
+    } catch {
+      return false;
+    }
+    if (version === 0) return program.length === 20 || program.length === 32;
+    return program.length >= 2 && program.length <= 40;
+  }
+  return false;
 }

@@ -31,6 +31,8 @@ export type MarketConnector =
       readonly exchangeId: string;
       /** ccxt constructor `options`, e.g. which sub-market (spot) a unified exchange means. */
       readonly options?: Readonly<Record<string, unknown>>;
+      /** Our request budget per API key (the exchange's own per-key limit, with margin). */
+      readonly keyRequestsPerSecond?: number;
     }
   | { readonly type: 'chain'; readonly chain: 'ethereum' | 'bitcoin' };
 

@@ -57,6 +57,20 @@ export interface AccountsTable {
   subaccount_name: string | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** When a worker should next read the account; null = never (manual, or locked). */
+  next_sync_at: NullableTimestamp;
+  /** The worker holding the account, and until when: a lease, so a dead worker lets go. */
+  claimed_by: string | null;
+  claimed_until: NullableTimestamp;
+  last_sync_at: NullableTimestamp;
+  last_sync_error: string | null;
+  last_error_at: NullableTimestamp;
+  sync_failures: ColumnType<number, number | undefined, number>;
+  /** When deposits and withdrawals were last read (at most hourly in scheduled rounds). */
+  transfers_synced_at: NullableTimestamp;
+  /** Read deposits / withdrawals from here on the next round (exchange time). */
+  deposits_since: NullableTimestamp;
+  withdrawals_since: NullableTimestamp;
 }
 
 export interface BalanceSnapshotsTable {
@@ -86,12 +100,22 @@ export interface TransfersTable {
   at: Date;
   asset: string;
   amount: string;
-  usd_price: string;
+  /** Null when the asset had no price route: like the snapshot, it is left out of the value. */
+  usd_price: string | null;
   btc_usd_price: string;
   kind: 'deposit' | 'withdrawal';
   /** The exchange's transaction id, for idempotent sync; null for imports. */
   external_id: string | null;
   created_at: CreatedAt;
+}
+
+/** The prices one round read from a source (an exchange's tickers), shared by all workers. */
+export interface PriceRoundsTable {
+  source: string;
+  fetched_at: Date;
+  btc_usd_price: string | null;
+  /** Asset → USD price as decimal strings. */
+  usd_prices: ColumnType<Record<string, string>, string, string>;
 }
 
 export interface Database {
@@ -101,6 +125,7 @@ export interface Database {
   balance_snapshots: BalanceSnapshotsTable;
   snapshot_assets: SnapshotAssetsTable;
   transfers: TransfersTable;
+  price_rounds: PriceRoundsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

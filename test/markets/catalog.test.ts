@@ -123,7 +123,7 @@ describe('isValidAddress', () => {
   it.each([
     '0x742d35cc6634c0532925a3b844bc454e4438f44e',
     '0x742D35CC6634C0532925A3B844BC454E4438F44E',
-    '0x742d35Cc6634C0532925a3b844Bc454e4438f44e', // EIP-55 form; checksum left to sync
+    '0x742d35Cc6634C0532925a3b844Bc454e4438f44e', // EIP-55 checksummed
     '0x0000000000000000000000000000000000000000',
   ])('accepts Ethereum address %s', (address) => {
     expect(isValidAddress(eth, address)).toBe(true);
@@ -139,6 +139,7 @@ describe('isValidAddress', () => {
     '0x742d35cc6634c0532925a3b844bc454e4438f44e\n',
     '',
     '1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa',
+    '0x742d35CC6634C0532925a3b844Bc454e4438f44e', // mixed case with a wrong EIP-55 checksum
   ])('rejects Ethereum address %j', (address) => {
     expect(isValidAddress(eth, address)).toBe(false);
   });
@@ -164,6 +165,10 @@ describe('isValidAddress', () => {
     'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdb', // b is not in the bech32 charset
     'bc1qar0sr', // too short
     'tb1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq', // testnet
+    '1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb', // base58check checksum wrong
+    '3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLz', // base58check checksum wrong
+    'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdr', // bech32 checksum wrong
+    'bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3298', // bech32m checksum wrong
     '0x742d35cc6634c0532925a3b844bc454e4438f44e',
     '',
   ])('rejects Bitcoin address %j', (address) => {

@@ -1,0 +1,143 @@
+import ccxt, { type Exchange } from 'ccxt';
+import type { MarketConnector } from '../markets/index.ts';
+import { KeyLimiters } from './key-limiters.ts';
+import { withOrigin } from './origins.ts';
+
+export interface ExchangeCredentials {
+  apiKey: string;
+  secret: string;
+  /** ccxt's `password`: OKX, KuCoin and others call it a passphrase. */
+  passphrase?: string | undefined;
+}
+
+export interface ExchangeSettings {
+  /** Replaces the origin of every URL ccxt uses (testnet, proxy, local stand-in). */
+  origin?: string | undefined;
+  /** ccxt's `rateLimit` (ms per unit of request cost) for this IP; ccxt's default otherwise. */
+  rateLimitMs?: number | undefined;
+  timeoutMs: number;
+  /** Our budget per API key, below what the exchange allows one key. */
+  keyRequestsPerSecond: number;
+}
+
+type CcxtConnector = Extract<MarketConnector, { type: 'ccxt' }>;
+type ExchangeClass = new (config: Record<string, unknown>) => Exchange;
+
+/** Markets change rarely; tickers are read every round. */
+const MARKETS_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * The ccxt instances of one market in this process.
+ *
+ * - One public instance loads the markets and reads the tickers, and its limiter is the IP's
+ *   budget: every request to the exchange from this process waits on it, so a thousand accounts
+ *   on one exchange share the budget instead of each assuming it has all of it.
+ * - Keyed instances are pooled and lent to one account at a time (a ccxt instance holds its
+ *   credentials, so it is never shared by two requests at once). Building one costs milliseconds
+ *   and half a megabyte, too much to do per account per round.
+ * - Each key also waits on its own limiter: the exchange counts per key too.
+ */
+export class ExchangeClients {
+  readonly publicClient: Exchange;
+  private readonly idle: Exchange[] = [];
+  private marketsLoad: Promise<void> | undefined;
+  private marketsLoadedAt = 0;
+  private marketsVersion = 0;
+  private readonly versions = new WeakMap<Exchange, number>();
+  private readonly keyLimiters: KeyLimiters;
+  /** Set from a 418/429 with Retry-After: nothing goes to the exchange before then. */
+  private pausedUntil = 0;
+
+  constructor(
+    private readonly connector: CcxtConnector,
+    private readonly settings: ExchangeSettings,
+  ) {
+    this.publicClient = this.build();
+    this.keyLimiters = new KeyLimiters(settings.keyRequestsPerSecond);
+  }
+
+  /** Loads (or reuses, for an hour) the exchange's markets. */
+  async loadMarkets(): Promise<void> {
+    const stale = Date.now() - this.marketsLoadedAt > MARKETS_TTL_MS;
+    if (!this.marketsLoad || stale) {
+      const load = this.publicClient.loadMarkets(true).then(() => {
+        this.marketsLoadedAt = Date.now();
+        this.marketsVersion += 1;
+      });
+      this.marketsLoad = load.catch((error: unknown) => {
+        this.marketsLoad = undefined;
+        throw error;
+      });
+    }
+    await this.marketsLoad;
+  }
+
+  /** Lends a keyed instance to `work`, with the exchange's markets already loaded. */
+  async withCredentials<T>(
+    credentials: ExchangeCredentials,
+    work: (client: Exchange) => Promise<T>,
+  ): Promise<T> {
+    await this.loadMarkets();
+    const client = this.idle.pop() ?? this.build();
+    if (this.versions.get(client) !== this.marketsVersion) {
+      client.setMarkets(this.publicClient.markets, this.publicClient.currencies as never);
+      this.versions.set(client, this.marketsVersion);
+    }
+    client.apiKey = credentials.apiKey;
+    client.secret = credentials.secret;
+    client.password = credentials.passphrase ?? '';
+    const keyLimiter = this.keyLimiters.for(credentials.apiKey);
+    client.throttler = {
+      throttle: async (cost?: number) => {
+        await this.waitUntilUnpaused();
+        await keyLimiter.throttle();
+        await this.publicClient.throttler.throttle(cost);
+      },
+    };
+    try {
+      return await work(client);
+    } finally {
+      client.apiKey = '';
+      client.secret = '';
+      client.password = '';
+      client.last_response_headers = undefined;
+      this.idle.push(client);
+    }
+  }
+
+  /** Public calls (markets, tickers) wait on the IP budget only. */
+  async withPublicClient<T>(work: (client: Exchange) => Promise<T>): Promise<T> {
+    await this.waitUntilUnpaused();
+    return work(this.publicClient);
+  }
+
+  /** The exchange asked us to stop (418/429 with Retry-After): every caller waits. */
+  pause(untilMs: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, untilMs);
+  }
+
+  private async waitUntilUnpaused(): Promise<void> {
+    const wait = this.pausedUntil - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+
+  private build(): Exchange {
+    const Class = (ccxt as unknown as Record<string, ExchangeClass | undefined>)[
+      this.connector.exchangeId
+    ];
+    if (!Class) throw new Error(`ccxt has no exchange "${this.connector.exchangeId}"`);
+    const client = new Class({
+      enableRateLimit: true,
+      timeout: this.settings.timeoutMs,
+      options: { ...this.connector.options },
+      ...(this.settings.rateLimitMs === undefined ? {} : { rateLimit: this.settings.rateLimitMs }),
+    });
+    if (this.settings.origin) {
+      client.urls = {
+        ...client.urls,
+        api: withOrigin(client.urls.api, this.settings.origin) as typeof client.urls.api,
+      };
+    }
+    return client;
+  }
+}

@@ -1,0 +1,151 @@
+import type { Exchange, Transaction } from 'ccxt';
+import type { Holdings, SourceTransfer } from '../sources/types.ts';
+import type { Quote } from '../prices/routes.ts';
+import { Dec } from '../valuation/index.ts';
+import type { ExchangeClients, ExchangeCredentials } from './clients.ts';
+import { classifyCcxtError, parseRetryAfter, type SourceError } from './failures.ts';
+import { withRetry, type RetryPolicy } from './retry.ts';
+
+/** Where to resume reading deposits and withdrawals (exchange time); undefined = from the start. */
+export interface TransferCursors {
+  deposits?: Date | undefined;
+  withdrawals?: Date | undefined;
+}
+
+export interface TransferReading {
+  transfers: SourceTransfer[];
+  next: { deposits: Date | null; withdrawals: Date | null };
+}
+
+/** A transfer still in flight may complete later with an earlier timestamp: look back a day. */
+const CURSOR_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Reads one exchange through ccxt's unified API — the same code for every exchange in the
+ * catalog. Numbers: ccxt hands back doubles; exchanges quote at most ~12 significant digits, which
+ * a double and its shortest decimal form carry exactly, and from there on everything is decimal.
+ */
+export class ExchangeConnector {
+  constructor(
+    readonly clients: ExchangeClients,
+    private readonly retry: RetryPolicy,
+  ) {}
+
+  /** Total (free + in orders) of every asset the account holds. */
+  fetchHoldings(credentials: ExchangeCredentials): Promise<Holdings> {
+    return this.keyed(credentials, async (client) => {
+      const balance = await client.fetchBalance();
+      const holdings: Holdings = new Map();
+      for (const [asset, total] of Object.entries(balance.total ?? {})) {
+        const amount = toDecimal(total);
+        if (amount !== null && amount !== '0') holdings.set(asset, amount);
+      }
+      return holdings;
+    });
+  }
+
+  /** Completed deposits and withdrawals since the cursors, where the exchange offers them. */
+  async fetchTransfers(
+    credentials: ExchangeCredentials,
+    since: TransferCursors,
+  ): Promise<TransferReading> {
+    const has = this.clients.publicClient.has;
+    const read = async (kind: 'deposit' | 'withdrawal', from: Date | undefined) => {
+      const supported = kind === 'deposit' ? has.fetchDeposits : has.fetchWithdrawals;
+      if (!supported) return { transfers: [], next: null };
+      const start = from ? from.getTime() - CURSOR_OVERLAP_MS : undefined;
+      const rows = await this.keyed(credentials, (client) =>
+        kind === 'deposit'
+          ? client.fetchDeposits(undefined, start)
+          : client.fetchWithdrawals(undefined, start),
+      );
+      return toTransfers(kind, rows, from);
+    };
+    const deposits = await read('deposit', since.deposits);
+    const withdrawals = await read('withdrawal', since.withdrawals);
+    return {
+      transfers: [...deposits.transfers, ...withdrawals.transfers],
+      next: { deposits: deposits.next, withdrawals: withdrawals.next },
+    };
+  }
+
+  /** Last prices of every spot market: one request for the whole exchange. */
+  async fetchQuotes(): Promise<Quote[]> {
+    await withRetry(() => this.clients.loadMarkets(), classifyCcxtError, this.retry);
+    const tickers = await withRetry(
+      () => this.clients.withPublicClient((client) => client.fetchTickers()),
+      (error) => this.classify(error, this.clients.publicClient),
+      this.retry,
+      (delay) => this.clients.pause(Date.now() + delay),
+    );
+    const quotes: Quote[] = [];
+    const markets = this.clients.publicClient.markets ?? {};
+    for (const ticker of Object.values(tickers)) {
+      const market = ticker.symbol ? markets[ticker.symbol] : undefined;
+      const last = toDecimal(ticker.last ?? ticker.close);
+      if (!market || market.spot === false || last === null) continue;
+      quotes.push({ base: market.base, quote: market.quote, last });
+    }
+    return quotes;
+  }
+
+  private keyed<T>(
+    credentials: ExchangeCredentials,
+    work: (client: Exchange) => Promise<T>,
+  ): Promise<T> {
+    return withRetry(
+      () =>
+        this.clients.withCredentials(credentials, async (client) => {
+          try {
+            return await work(client);
+          } catch (error) {
+            throw this.classify(error, client);
+          }
+        }),
+      (error) => classifyCcxtError(error),
+      this.retry,
+      (delay) => this.clients.pause(Date.now() + delay),
+    );
+  }
+
+  private classify(error: unknown, client: Exchange): SourceError {
+    const headers = (client.last_response_headers ?? {}) as Record<string, unknown>;
+    return classifyCcxtError(error, parseRetryAfter(headers['Retry-After']));
+  }
+}
+
+function toTransfers(
+  kind: 'deposit' | 'withdrawal',
+  rows: Transaction[],
+  from: Date | undefined,
+): { transfers: SourceTransfer[]; next: Date | null } {
+  const transfers: SourceTransfer[] = [];
+  let latest = from?.getTime() ?? null;
+  let oldestPending: number | null = null;
+  for (const row of rows) {
+    const id = row.id ?? row.txid;
+    const amount = toDecimal(row.amount);
+    const at = row.timestamp;
+    if (!id || amount === null || amount === '0' || typeof at !== 'number' || !row.currency) {
+      continue;
+    }
+    if (row.status === 'pending') {
+      oldestPending = Math.min(oldestPending ?? at, at);
+      continue;
+    }
+    if (row.status !== 'ok') continue;
+    latest = Math.max(latest ?? at, at);
+    transfers.push({ id: `${kind}:${id}`, kind, asset: row.currency, amount, at: new Date(at) });
+  }
+  // Resume from the newest completed one, but not past one still pending.
+  const next = oldestPending !== null ? Math.min(oldestPending, latest ?? oldestPending) : latest;
+  return { transfers, next: next === null ? null : new Date(next) };
+}
+
+/** A ccxt double as the decimal it was parsed from; null when absent or not finite. */
+export function toDecimal(value: number | string | undefined | null): string | null {
+  if (value === undefined || value === null) return null;
+  const number = typeof value === 'string' ? Number(value) : value;
+  if (!Number.isFinite(number) || number < 0) return null;
+  return new Dec(value).toFixed();
+}

@@ -1,0 +1,100 @@
+import { BitcoinReader } from '../chains/bitcoin.ts';
+import { EthereumReader } from '../chains/ethereum.ts';
+import { loadTokenList } from '../chains/token-list.ts';
+import { ConfigError, type SyncConfig } from '../config.ts';
+import { ExchangeClients, type ExchangeCredentials } from '../exchanges/clients.ts';
+import { ExchangeConnector } from '../exchanges/connector.ts';
+import { DEFAULT_RETRY } from '../exchanges/retry.ts';
+import { findMarket, type Market } from '../markets/index.ts';
+import { PriceBook } from '../prices/price-book.ts';
+import type { Storage } from '../storage/database.ts';
+import type { Holdings } from './types.ts';
+
+/** Our budget per exchange API key when the catalog says nothing: safely under every exchange. */
+const DEFAULT_KEY_REQUESTS_PER_SECOND = 4;
+
+/** Tickers are re-read at most this often per exchange (and at least once per sync interval). */
+const MAX_PRICE_AGE_MS = 60_000;
+
+/** Where an account's balances come from. */
+export type SourceTarget =
+  | { market: Market; kind: 'exchange'; credentials: ExchangeCredentials }
+  | { market: Market; kind: 'wallet'; address: string };
+
+/**
+ * Every remote source, built lazily from configuration: one connector (and one set of ccxt
+ * instances) per exchange market, one reader per chain, and the shared price book.
+ */
+export class BalanceSources {
+  private readonly exchanges = new Map<string, ExchangeConnector>();
+  private ethereumReader: EthereumReader | undefined;
+  private bitcoinReader: BitcoinReader | undefined;
+  readonly prices: PriceBook;
+
+  constructor(
+    storage: Storage,
+    private readonly config: SyncConfig,
+  ) {
+    for (const code of [
+      ...Object.keys(config.exchangeUrls),
+      ...Object.keys(config.exchangeRateLimits),
+      config.priceExchange,
+    ]) {
+      if (findMarket(code)?.connector.type !== 'ccxt') {
+        throw new ConfigError(`"${code}" in the sync configuration is not an exchange market code`);
+      }
+    }
+    this.prices = new PriceBook(
+      storage,
+      (source) => this.exchange(source).fetchQuotes(),
+      Math.min(MAX_PRICE_AGE_MS, config.intervalMs),
+    );
+  }
+
+  exchange(marketCode: string): ExchangeConnector {
+    let connector = this.exchanges.get(marketCode);
+    if (!connector) {
+      const market = findMarket(marketCode);
+      if (market?.connector.type !== 'ccxt') throw new Error(`${marketCode} is not an exchange`);
+      const clients = new ExchangeClients(market.connector, {
+        origin: this.config.exchangeUrls[marketCode],
+        rateLimitMs: this.config.exchangeRateLimits[marketCode],
+        timeoutMs: this.config.timeoutMs,
+        keyRequestsPerSecond:
+          market.connector.keyRequestsPerSecond ?? DEFAULT_KEY_REQUESTS_PER_SECOND,
+      });
+      connector = new ExchangeConnector(clients, DEFAULT_RETRY);
+      this.exchanges.set(marketCode, connector);
+    }
+    return connector;
+  }
+
+  /** Whose tickers price this market: an exchange prices itself; wallets use the price exchange. */
+  priceSource(market: Market): string {
+    return market.kind === 'exchange' ? market.market_code : this.config.priceExchange;
+  }
+
+  async fetchHoldings(target: SourceTarget): Promise<Holdings> {
+    if (target.kind === 'exchange') {
+      return this.exchange(target.market.market_code).fetchHoldings(target.credentials);
+    }
+    if (target.market.connector.type !== 'chain') throw new Error('a wallet without a chain');
+    return target.market.connector.chain === 'ethereum'
+      ? this.ethereum().fetchHoldings(target.address)
+      : this.bitcoin().fetchHoldings(target.address);
+  }
+
+  private ethereum(): EthereumReader {
+    this.ethereumReader ??= new EthereumReader(
+      this.config.ethRpcUrl,
+      loadTokenList(),
+      this.config.timeoutMs,
+    );
+    return this.ethereumReader;
+  }
+
+  private bitcoin(): BitcoinReader {
+    this.bitcoinReader ??= new BitcoinReader(this.config.btcEsploraUrl, this.config.timeoutMs);
+    return this.bitcoinReader;
+  }
+}

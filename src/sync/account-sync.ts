@@ -1,0 +1,192 @@
+import type { Logger } from 'pino';
+import type { Sealer } from '../auth/sealing.ts';
+import { SourceError, type FailureKind } from '../exchanges/failures.ts';
+import { findMarket } from '../markets/index.ts';
+import type { BalanceSources, SourceTarget } from '../sources/sources.ts';
+import type { ChangeBus } from '../storage/changes.ts';
+import type { Storage } from '../storage/database.ts';
+import type { AccountRow } from '../storage/schema.ts';
+import type { ClaimToken } from './claims.ts';
+import { readAccount, type Reading } from './reading.ts';
+import { recordReading } from './recording.ts';
+
+/** Scheduled rounds read deposits and withdrawals at most this often; on-demand syncs always. */
+export const TRANSFERS_EVERY_MS = 60 * 60 * 1000;
+
+export const INVALID_API_KEY = 'invalid_api_key';
+
+export type SyncOutcome =
+  | { status: 'synced'; at: Date }
+  | { status: 'failed'; kind: FailureKind; error: string }
+  /** The claim was lost (lease expired and another worker took over): nothing written. */
+  | { status: 'lost' };
+
+export interface SyncSettings {
+  intervalMs: number;
+}
+
+/** Whether an account is read live: exchange keys or a wallet address, and a known market. */
+export function isLive(
+  account: Pick<AccountRow, 'market_code' | 'exchange_api_key' | 'wallet_address'>,
+): boolean {
+  const market = findMarket(account.market_code);
+  if (!market) return false;
+  return market.kind === 'wallet'
+    ? Boolean(account.wallet_address)
+    : Boolean(account.exchange_api_key);
+}
+
+/**
+ * One account's sync: read everything (network only), then write the snapshot, its prices,
+ * transfers and the account's sync state in one transaction — or, on failure, only the state.
+ */
+export class AccountSync {
+  constructor(
+    private readonly storage: Storage,
+    private readonly sealer: Sealer,
+    private readonly changes: ChangeBus,
+    readonly sources: BalanceSources,
+    private readonly settings: SyncSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  target(account: AccountRow): SourceTarget {
+    const market = findMarket(account.market_code);
+    if (!market) throw new SourceError('error', `unknown market ${account.market_code}`);
+    if (market.kind === 'wallet') {
+      return { market, kind: 'wallet', address: account.wallet_address ?? '' };
+    }
+    return {
+      market,
+      kind: 'exchange',
+      credentials: {
+        apiKey: account.exchange_api_key ?? '',
+        secret: account.exchange_secret_sealed
+          ? this.sealer.open(account.exchange_secret_sealed)
+          : '',
+        passphrase: account.exchange_passphrase_sealed
+          ? this.sealer.open(account.exchange_passphrase_sealed)
+          : undefined,
+      },
+    };
+  }
+
+  /** Reads a claimed account and records the result. Never throws for a source's failure. */
+  async run(account: AccountRow, token: ClaimToken, onDemand: boolean): Promise<SyncOutcome> {
+    const now = Date.now();
+    const transfersDue =
+      onDemand ||
+      !account.transfers_synced_at ||
+      now - account.transfers_synced_at.getTime() >= TRANSFERS_EVERY_MS;
+    let reading: Reading;
+    try {
+      reading = await readAccount(this.sources, this.target(account), {
+        transfers: transfersDue,
+        cursors: {
+          deposits: account.deposits_since ?? undefined,
+          withdrawals: account.withdrawals_since ?? undefined,
+        },
+      });
+    } catch (thrown) {
+      const error =
+        thrown instanceof SourceError ? thrown : new SourceError('error', String(thrown));
+      return this.recordFailure(account, token, error);
+    }
+    return this.recordSuccess(account, token, reading);
+  }
+
+  /** Writes a reading for an account that is not stored yet (the first sync at connect time). */
+  async recordFirst(account: AccountRow, reading: Reading, token: ClaimToken): Promise<void> {
+    await this.recordSuccess(account, token, reading);
+  }
+
+  private async recordSuccess(
+    account: AccountRow,
+    token: ClaimToken,
+    reading: Reading,
+  ): Promise<SyncOutcome> {
+    const written = await this.storage.db.transaction().execute(async (tx) => {
+      const held = await tx
+        .selectFrom('accounts')
+        .select('claimed_by')
+        .where('id', '=', account.id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (held?.claimed_by !== token) return false;
+      await recordReading(
+        tx,
+        {
+          accountId: account.id,
+          userId: account.user_id,
+          isWallet: findMarket(account.market_code)?.kind === 'wallet',
+        },
+        reading,
+      );
+      const clearsLock = account.lock_reason === INVALID_API_KEY;
+      await tx
+        .updateTable('accounts')
+        .set({
+          next_sync_at: new Date(reading.takenAt.getTime() + this.settings.intervalMs),
+          claimed_by: null,
+          claimed_until: null,
+          last_sync_at: reading.takenAt,
+          last_sync_error: null,
+          sync_failures: 0,
+          api_key_invalid: false,
+          ...(clearsLock ? { is_locked: false, lock_reason: null } : {}),
+          ...(reading.cursors
+            ? {
+                transfers_synced_at: reading.takenAt,
+                deposits_since: reading.cursors.deposits,
+                withdrawals_since: reading.cursors.withdrawals,
+              }
+            : {}),
+          updated_at: reading.takenAt,
+        })
+        .where('id', '=', account.id)
+        .execute();
+      return true;
+    });
+    if (!written) return { status: 'lost' };
+    await this.changes.publish({ userId: account.user_id });
+    return { status: 'synced', at: reading.takenAt };
+  }
+
+  private async recordFailure(
+    account: AccountRow,
+    token: ClaimToken,
+    error: SourceError,
+  ): Promise<SyncOutcome> {
+    const now = new Date();
+    const credentials = error.kind === 'credentials';
+    const wait =
+      error.kind === 'rate_limited' && error.retryAfterMs !== undefined
+        ? Math.max(error.retryAfterMs, this.settings.intervalMs)
+        : this.settings.intervalMs;
+    const result = await this.storage.db
+      .updateTable('accounts')
+      .set((eb) => ({
+        // A refused key stops the schedule until the keys are updated (or a manual sync works).
+        next_sync_at: credentials ? null : new Date(now.getTime() + wait),
+        claimed_by: null,
+        claimed_until: null,
+        last_sync_error: error.message,
+        last_error_at: now,
+        sync_failures: eb('sync_failures', '+', 1),
+        ...(credentials
+          ? { api_key_invalid: true, is_locked: true, lock_reason: INVALID_API_KEY }
+          : {}),
+        updated_at: now,
+      }))
+      .where('id', '=', account.id)
+      .where('claimed_by', '=', token)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return { status: 'lost' };
+    this.logger.warn(
+      { accountId: account.id, market: account.market_code, kind: error.kind, err: error.message },
+      'account sync failed',
+    );
+    if (credentials) await this.changes.publish({ userId: account.user_id });
+    return { status: 'failed', kind: error.kind, error: error.message };
+  }
+}

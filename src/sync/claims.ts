@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Storage } from '../storage/database.ts';
+import type { AccountRow } from '../storage/schema.ts';
+
+/** A worker's hold on an account: written into `claimed_by`, checked again before writing. */
+export type ClaimToken = string;
+
+export const newClaimToken = (workerId: string): ClaimToken => `${workerId}/${randomUUID()}`;
+
+/**
+ * Claims up to `limit` due accounts for one worker. `FOR UPDATE SKIP LOCKED` lets any number of
+ * workers claim at once without waiting on or taking each other's rows; the lease
+ * (`claimed_until`) hands an account back if its worker dies mid-sync.
+ */
+export async function claimDue(
+  storage: Storage,
+  token: ClaimToken,
+  limit: number,
+  leaseMs: number,
+  now = new Date(),
+): Promise<AccountRow[]> {
+  const until = new Date(now.getTime() + leaseMs);
+  const claimed = await sql<AccountRow>`
+    UPDATE accounts SET claimed_by = ${token}, claimed_until = ${until}
+    WHERE id IN (
+      SELECT id FROM accounts
+      WHERE next_sync_at <= ${now} AND (claimed_until IS NULL OR claimed_until < ${now})
+      ORDER BY next_sync_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING *`.execute(storage.db);
+  return claimed.rows;
+}
+
+/** Claims one account on demand; undefined while another worker holds it. */
+export async function claimOne(
+  storage: Storage,
+  accountId: number,
+  token: ClaimToken,
+  leaseMs: number,
+  now = new Date(),
+): Promise<AccountRow | undefined> {
+  return storage.db
+    .updateTable('accounts')
+    .set({ claimed_by: token, claimed_until: new Date(now.getTime() + leaseMs) })
+    .where('id', '=', accountId)
+    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** When the next account falls due or its claim lapses (null: none scheduled). */
+export async function nextDueAt(storage: Storage): Promise<Date | null> {
+  const row = await sql<{ next: Date | null }>`
+    SELECT min(GREATEST(next_sync_at, coalesce(claimed_until, next_sync_at))) AS next
+    FROM accounts WHERE next_sync_at IS NOT NULL`.execute(storage.db);
+  return row.rows[0]?.next ?? null;
+}

@@ -1,0 +1,100 @@
+import { sql, type Transaction } from 'kysely';
+import { insertSnapshots } from '../balances/import.ts';
+import { Dec } from '../valuation/index.ts';
+import type { Database } from '../storage/schema.ts';
+import type { Reading } from './reading.ts';
+
+interface Owner {
+  accountId: number;
+  userId: number;
+  /** A wallet does not trade: every change in its holdings is a transfer. */
+  isWallet: boolean;
+}
+
+/**
+ * Writes one reading: the snapshot with every asset and its price, the transfers, all in the
+ * caller's transaction — so a round leaves a whole snapshot or none.
+ */
+export async function recordReading(
+  tx: Transaction<Database>,
+  owner: Owner,
+  reading: Reading,
+): Promise<void> {
+  const price = (asset: string) => reading.prices.usd[asset] ?? null;
+  const previous = owner.isWallet ? await latestHoldings(tx, owner.accountId) : null;
+  await insertSnapshots(
+    tx,
+    [
+      {
+        account_id: owner.accountId,
+        at: reading.takenAt.toISOString(),
+        btc_usd_price: reading.prices.btcUsd,
+        assets: [...reading.holdings].map(([asset, amount]) => ({
+          asset,
+          amount,
+          usd_price: price(asset),
+        })),
+      },
+    ],
+    new Map([[owner.accountId, owner.userId]]),
+  );
+  const transfers = [
+    ...(reading.transfers ?? []).map((t) => ({
+      at: t.at,
+      asset: t.asset,
+      amount: t.amount,
+      kind: t.kind,
+      external_id: t.id,
+    })),
+    ...(previous ? walletMovements(previous, reading) : []),
+  ];
+  if (transfers.length === 0) return;
+  // Priced at this round's prices: exchanges report no price with a deposit.
+  await tx
+    .insertInto('transfers')
+    .values(
+      transfers.map((t) => ({
+        ...t,
+        account_id: owner.accountId,
+        user_id: owner.userId,
+        usd_price: price(t.asset),
+        btc_usd_price: reading.prices.btcUsd,
+      })),
+    )
+    .onConflict((conflict) => conflict.columns(['account_id', 'external_id']).doNothing())
+    .execute();
+}
+
+async function latestHoldings(
+  tx: Transaction<Database>,
+  accountId: number,
+): Promise<Map<string, string> | null> {
+  const rows = await sql<{ id: number; asset: string | null; amount: string | null }>`
+    SELECT s.id, a.asset, a.amount FROM (SELECT id FROM balance_snapshots
+      WHERE account_id = ${accountId} ORDER BY taken_at DESC LIMIT 1) s
+    LEFT JOIN snapshot_assets a ON a.snapshot_id = s.id`.execute(tx);
+  if (rows.rows.length === 0) return null;
+  const holdings = new Map<string, string>();
+  for (const row of rows.rows) if (row.asset && row.amount) holdings.set(row.asset, row.amount);
+  return holdings;
+}
+
+/** What arrived in or left a wallet since its previous snapshot, one transfer per asset. */
+function walletMovements(previous: Map<string, string>, reading: Reading) {
+  const assets = new Set([...previous.keys(), ...reading.holdings.keys()]);
+  const moments = reading.takenAt.toISOString();
+  return [...assets].flatMap((asset) => {
+    const delta = new Dec(reading.holdings.get(asset) ?? 0).minus(previous.get(asset) ?? 0);
+    if (delta.isZero()) return [];
+    const kind = delta.isPositive() ? ('deposit' as const) : ('withdrawal' as const);
+    return [
+      {
+        at: reading.takenAt,
+        asset,
+        amount: delta.abs().toFixed(),
+        kind,
+        external_id: `balance-change:${moments}:${asset}`,
+      },
+    ];
+  });
+}

@@ -1,0 +1,117 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Storage } from '../storage/database.ts';
+import type { AccountSync, SyncOutcome } from './account-sync.ts';
+import { claimDue, newClaimToken, nextDueAt } from './claims.ts';
+
+export interface WorkerSettings {
+  /** Accounts read at once by this process. */
+  concurrency: number;
+  leaseMs: number;
+  /** Longest sleep between looks for due accounts (new accounts are due at once). */
+  idlePollMs: number;
+}
+
+export interface WorkerStats {
+  synced: number;
+  failed: number;
+  lost: number;
+}
+
+/**
+ * Claims due accounts and syncs them, keeping up to `concurrency` in flight. Any number of
+ * workers, in this process or others, can run against one PostgreSQL database.
+ */
+export class SyncWorker {
+  readonly id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  readonly stats: WorkerStats = { synced: 0, failed: 0, lost: 0 };
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly inflight = new Set<Promise<void>>();
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly sync: AccountSync,
+    private readonly settings: WorkerSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming, and waits for the syncs in flight to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await Promise.all(this.inflight);
+  }
+
+  /** Look for due accounts now (e.g. one was just connected). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const room = this.settings.concurrency - this.inflight.size;
+        const claimed =
+          room > 0
+            ? await claimDue(this.storage, newClaimToken(this.id), room, this.settings.leaseMs)
+            : [];
+        for (const account of claimed) {
+          const token = account.claimed_by ?? '';
+          const task = this.sync
+            .run(account, token, false)
+            .then((outcome) => this.count(outcome))
+            .catch((error: unknown) => {
+              this.stats.failed += 1;
+              this.logger.error({ err: error, accountId: account.id }, 'sync crashed');
+            })
+            .finally(() => {
+              this.inflight.delete(task);
+              this.wake?.();
+            });
+          this.inflight.add(task);
+        }
+        if (claimed.length === 0 || this.inflight.size >= this.settings.concurrency) {
+          await this.idle();
+        }
+      } catch (error) {
+        this.logger.error({ err: error }, 'claiming due accounts failed');
+        await this.sleep(this.settings.idlePollMs);
+      }
+    }
+  }
+
+  private count(outcome: SyncOutcome): void {
+    if (outcome.status === 'synced') this.stats.synced += 1;
+    else if (outcome.status === 'failed') this.stats.failed += 1;
+    else this.stats.lost += 1;
+  }
+
+  /** Until a slot frees up, the next account falls due, or the poll interval passes. */
+  private async idle(): Promise<void> {
+    if (this.inflight.size >= this.settings.concurrency)
+      return this.sleep(this.settings.idlePollMs);
+    const due = await nextDueAt(this.storage);
+    const untilDue = due ? due.getTime() - Date.now() : this.settings.idlePollMs;
+    return this.sleep(Math.max(5, Math.min(this.settings.idlePollMs, untilDue)));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
