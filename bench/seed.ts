@@ -32,7 +32,7 @@ export async function seedDataDir(
   // Same master key file the server will read, so the sealed HMAC secrets open there too.
   const masterKey = resolveMasterKey(config);
   const storage = await openStorage({ dataDir: pgliteDir(config) });
-  const services = await createServices(storage, masterKey);
+  const services = await createServices(storage, masterKey, { sync: config.sync });
   try {
     const users: BenchUser[] = [];
     for (const count of accountCounts) users.push(await seedUser(services, count, days));
@@ -57,6 +57,7 @@ async function seedUser(services: Services, count: number, days: number): Promis
       market_code: shape.market_code,
       name: `Bench ${i + 1}`,
       ...credentials,
+      sync: false, // history is seeded; nothing is read live
     });
     // The cached hot path does not depend on history length; `days` only bounds setup time.
     const plan = { ...shape.plan, startDaysAgo: Math.min(shape.plan.startDaysAgo, days) };

@@ -11,6 +11,8 @@ export const errorStatus = {
   unauthorized: 401,
   access_denied: 403,
   not_found: 404,
+  /** An exchange or chain we had to ask could not be reached; nothing was changed. */
+  exchange_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -14,6 +14,9 @@ export const redactPaths = [
   '*.secret_sealed',
   '*.exchange_secret',
   '*.passphrase',
+  '*.exchange_secret_sealed',
+  '*.exchange_passphrase_sealed',
+  '*.credentials',
   '*.masterKey',
   'secret',
   'masterKey',
@@ -26,3 +29,6 @@ export function loggerOptions(level: string): LoggerOptions {
 export function createLogger(level: string): Logger {
   return pino(loggerOptions(level));
 }
+
+/** For services built without a logger (CLI runs, tests): nothing is written. */
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -21,8 +21,16 @@ export interface RunningServer {
 /** Embedded PGlite keeps its files under the data directory. */
 export const pgliteDir = (config: Config) => path.join(config.dataDir, 'pglite');
 
+export interface ServerOptions {
+  /** Run scheduled syncs in this process (default); `serve --no-worker` turns it off. */
+  worker?: boolean;
+}
+
 /** Opens storage, wires the services, seeds the demo on first run and starts listening. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
   const embedded = !config.databaseUrl;
   if (embedded) {
     const other = runningServer(config.dataDir);
@@ -39,7 +47,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     dataDir: embedded ? pgliteDir(config) : undefined,
     onBackgroundError: (error) => logger.warn({ err: error }, 'database connection lost'),
   });
-  const services = await createServices(storage, masterKey);
+  const services = await createServices(storage, masterKey, { sync: config.sync, logger });
   const demo =
     config.seedDemoWhenEmpty && (await isEmpty(services)) ? await seedDemo(services) : undefined;
   const app = await buildApp(services, { logger, adminToken: adminToken(masterKey) });
@@ -48,6 +56,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = httpUrl(config.host, port);
   if (embedded) writeServerFile(config.dataDir, { url, pid: process.pid });
+  if (options.worker !== false) services.worker.start();
   return {
     app,
     services,

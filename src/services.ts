@@ -4,8 +4,14 @@ import { ApiKeyService } from './auth/keys.ts';
 import { KeyStore } from './auth/key-store.ts';
 import { createSealer } from './auth/sealing.ts';
 import { BalanceImporter } from './balances/import.ts';
+import type { SyncConfig } from './config.ts';
+import { silentLogger, type Logger } from './logger.ts';
+import { BalanceSources } from './sources/sources.ts';
 import { ChangeBus } from './storage/changes.ts';
 import type { Storage } from './storage/database.ts';
+import { AccountSync } from './sync/account-sync.ts';
+import { OnDemandSync } from './sync/on-demand.ts';
+import { SyncWorker } from './sync/worker.ts';
 import { UserService } from './users/users.ts';
 
 /** Every domain service, wired once. HTTP and CLI receive this and call into it. */
@@ -18,10 +24,24 @@ export interface Services {
   accounts: AccountService;
   lister: AccountLister;
   balances: BalanceImporter;
+  sync: AccountSync;
+  onDemand: OnDemandSync;
+  /** Runs scheduled syncs in this process once started (`npm start` does; `--no-worker` not). */
+  worker: SyncWorker;
   close(): Promise<void>;
 }
 
-export async function createServices(storage: Storage, masterKey: Buffer): Promise<Services> {
+export interface ServiceOptions {
+  sync: SyncConfig;
+  logger?: Logger;
+}
+
+export async function createServices(
+  storage: Storage,
+  masterKey: Buffer,
+  options: ServiceOptions,
+): Promise<Services> {
+  const logger = options.logger ?? silentLogger;
   const sealer = createSealer(masterKey);
   const changes = new ChangeBus(storage);
   const keyStore = new KeyStore(storage, sealer);
@@ -32,16 +52,23 @@ export async function createServices(storage: Storage, masterKey: Buffer): Promi
     else if (change.userId !== undefined) lister.cache.invalidate(change.userId);
   });
   await changes.start();
+  const sources = new BalanceSources(storage, options.sync);
+  const sync = new AccountSync(storage, sealer, changes, sources, options.sync, logger);
+  const worker = new SyncWorker(storage, sync, { ...options.sync, idlePollMs: 1000 }, logger);
   return {
     storage,
     changes,
     users: new UserService(storage, changes),
     keys: new ApiKeyService(storage, sealer, changes),
     keyStore,
-    accounts: new AccountService(storage, sealer, changes),
+    accounts: new AccountService(storage, sealer, changes, sync, () => worker.poke()),
     lister,
     balances: new BalanceImporter(storage, changes),
+    sync,
+    onDemand: new OnDemandSync(storage, sync, options.sync.leaseMs),
+    worker,
     async close() {
+      await worker.stop();
       await keyStore.flushLastUsed();
       await storage.close();
     },

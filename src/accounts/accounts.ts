@@ -1,6 +1,12 @@
 import { Type, type Static } from 'typebox';
 import type { Sealer } from '../auth/sealing.ts';
-import { invalid, notFound } from '../errors.ts';
+import { AppError, invalid, notFound } from '../errors.ts';
+import { SourceError } from '../exchanges/failures.ts';
+import type { AccountSync } from '../sync/account-sync.ts';
+import { newClaimToken } from '../sync/claims.ts';
+import { readAccount, type Reading } from '../sync/reading.ts';
+import type { SourceTarget } from '../sources/sources.ts';
+import type { AccountRow } from '../storage/schema.ts';
 import { findMarket, isValidAddress, type Market } from '../markets/index.ts';
 import type { ChangeBus } from '../storage/changes.ts';
 import type { Storage } from '../storage/database.ts';
@@ -16,6 +22,13 @@ export const AddAccountInput = Type.Object({
   secret: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
   passphrase: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   address: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  /** When the exchange said the API key expires (drives `api_keys_state`). */
+  api_keys_expire_at: Type.Optional(Type.String({ format: 'date-time' })),
+  /**
+   * false: store the account without contacting the exchange or chain, and never schedule it
+   * (the demo, or history backfilled for an account whose source is out of reach).
+   */
+  sync: Type.Optional(Type.Boolean()),
 });
 export type AddAccountInput = Static<typeof AddAccountInput>;
 
@@ -24,9 +37,16 @@ export class AccountService {
     private readonly storage: Storage,
     private readonly sealer: Sealer,
     private readonly changes: ChangeBus,
+    private readonly sync: AccountSync,
+    /** Told when an account becomes due at once, so a local worker need not wait for its poll. */
+    private readonly onDue: () => void = () => {},
   ) {}
 
-  /** Connects an exchange account (keys), a wallet (address) or a manual account (neither). */
+  /**
+   * Connects an exchange account (keys), a wallet (address) or a manual account (neither).
+   * Exchange keys are checked against the exchange first: refused keys store nothing. The
+   * reading that checked them is the account's first snapshot.
+   */
   async add(input: AddAccountInput, now = new Date()): Promise<AccountEntity> {
     const market = findMarket(input.market_code);
     if (!market) throw invalid('market_code', `unknown market "${input.market_code}"`);
@@ -38,6 +58,10 @@ export class AccountService {
       .executeTakeFirst();
     if (!user) throw notFound(`User ${input.user_id}`);
 
+    const live = input.sync !== false && Boolean(input.api_key ?? input.address);
+    const target = live ? toTarget(market, input) : undefined;
+    const reading = target ? await this.firstReading(target) : undefined;
+    const token = newClaimToken('connect');
     const seal = (text: string | undefined) => (text ? this.sealer.seal(text) : null);
     const row = await this.storage.db
       .insertInto('accounts')
@@ -49,16 +73,161 @@ export class AccountService {
         exchange_secret_sealed: seal(input.secret),
         exchange_passphrase_sealed: seal(input.passphrase),
         wallet_address: input.address ?? null,
+        api_keys_expire_at: input.api_keys_expire_at ? new Date(input.api_keys_expire_at) : null,
+        // Due at once: a worker takes it if the first reading could not be made here.
+        next_sync_at: live ? now : null,
+        claimed_by: reading ? token : null,
+        claimed_until: reading ? new Date(now.getTime() + 60_000) : null,
         updated_at: now,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    if (reading) await this.sync.recordFirst(row, reading, token);
+    else if (live) this.onDue();
     await this.changes.publish({ userId: user.id });
-    const currency = user.display_currency as DisplayCurrency;
-    const [entity] = (await renderAccounts(this.storage, [row], currency, now)).entities;
-    if (!entity) throw new Error('rendering a new account produced nothing');
+    return this.render(row.id, user.display_currency as DisplayCurrency, now);
+  }
+
+  /**
+   * Reads the source before anything is stored. An exchange that refuses the keys is a 400;
+   * one we cannot reach is a 503, since the keys could not be checked. A wallet's address is
+   * already known valid: if its chain is unreachable the account is stored and synced later.
+   */
+  private async firstReading(target: SourceTarget): Promise<Reading | undefined> {
+    try {
+      return await readAccount(this.sync.sources, target, { transfers: true, cursors: {} });
+    } catch (thrown) {
+      const error =
+        thrown instanceof SourceError ? thrown : new SourceError('error', String(thrown));
+      if (target.kind === 'wallet') return undefined;
+      const exchange = target.market.exchange_name;
+      if (error.kind === 'credentials') {
+        throw invalid(
+          'api_key',
+          `${exchange} refused the API key: ${error.message}`,
+          'Invalid API key',
+        );
+      }
+      throw new AppError(
+        'exchange_unavailable',
+        `Could not reach ${exchange} to check the API key (${error.message}); nothing was stored`,
+      );
+    }
+  }
+
+  /** One account as the 3Commas entity, in its user's display currency. */
+  async render(
+    accountId: number,
+    currency?: DisplayCurrency,
+    now = new Date(),
+  ): Promise<AccountEntity> {
+    const row = await this.storage.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    if (!row) throw notFound(`Account ${accountId}`);
+    const display =
+      currency ??
+      ((
+        await this.storage.db
+          .selectFrom('users')
+          .select('display_currency')
+          .where('id', '=', row.user_id)
+          .executeTakeFirstOrThrow()
+      ).display_currency as DisplayCurrency);
+    const [entity] = (await renderAccounts(this.storage, [row], display, now)).entities;
+    if (!entity) throw new Error('rendering an account produced nothing');
     return entity;
   }
+
+  async findAny(accountId: number): Promise<AccountRow> {
+    const row = await this.storage.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    if (!row) throw notFound(`Account ${accountId}`);
+    return row;
+  }
+
+  /** The caller's own account, or 404 — never another user's (nor a hint that it exists). */
+  async findOwned(userId: number, accountId: number): Promise<AccountRow> {
+    const row = await this.storage.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', accountId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    if (!row) throw notFound(`Account ${accountId}`);
+    return row;
+  }
+
+  /** New exchange keys for an account: checked first; a locked account is unlocked and due. */
+  async updateKeys(input: UpdateKeysInput, now = new Date()): Promise<AccountEntity> {
+    const row = await this.storage.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', input.account_id)
+      .executeTakeFirst();
+    if (!row) throw notFound(`Account ${input.account_id}`);
+    const market = findMarket(row.market_code);
+    if (market?.kind !== 'exchange') throw invalid('account_id', 'is not an exchange account');
+    checkCredentials(market, {
+      ...input,
+      user_id: row.user_id,
+      market_code: row.market_code,
+      name: row.name,
+    });
+    const reading = await this.firstReading(toTarget(market, input));
+    const token = newClaimToken('keys');
+    const updated = await this.storage.db
+      .updateTable('accounts')
+      .set({
+        exchange_api_key: input.api_key,
+        exchange_secret_sealed: this.sealer.seal(input.secret),
+        exchange_passphrase_sealed: input.passphrase ? this.sealer.seal(input.passphrase) : null,
+        api_keys_expire_at: input.api_keys_expire_at ? new Date(input.api_keys_expire_at) : null,
+        api_key_invalid: false,
+        is_locked: false,
+        lock_reason: null,
+        next_sync_at: now,
+        claimed_by: token,
+        claimed_until: new Date(now.getTime() + 60_000),
+        updated_at: now,
+      })
+      .where('id', '=', row.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (reading) await this.sync.recordFirst(updated, reading, token);
+    await this.changes.publish({ userId: row.user_id });
+    return this.render(row.id, undefined, now);
+  }
+}
+
+export const UpdateKeysInput = Type.Object({
+  account_id: Type.Integer({ minimum: 1 }),
+  api_key: Type.String({ minLength: 1, maxLength: 512 }),
+  secret: Type.String({ minLength: 1, maxLength: 4096 }),
+  passphrase: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  api_keys_expire_at: Type.Optional(Type.String({ format: 'date-time' })),
+});
+export type UpdateKeysInput = Static<typeof UpdateKeysInput>;
+
+function toTarget(
+  market: Market,
+  input: { api_key?: string; secret?: string; passphrase?: string; address?: string },
+): SourceTarget {
+  if (market.kind === 'wallet') return { market, kind: 'wallet', address: input.address ?? '' };
+  return {
+    market,
+    kind: 'exchange',
+    credentials: {
+      apiKey: input.api_key ?? '',
+      secret: input.secret ?? '',
+      passphrase: input.passphrase,
+    },
+  };
 }
 
 function checkCredentials(market: Market, input: AddAccountInput): void {
@@ -79,5 +248,8 @@ function checkCredentials(market: Market, input: AddAccountInput): void {
   }
   if (input.passphrase && !input.api_key) {
     throw invalid('passphrase', 'needs an API key and secret');
+  }
+  if (input.api_key && market.credentials === 'api_key_passphrase' && !input.passphrase) {
+    throw invalid('passphrase', `is required for ${market.market_code}`);
   }
 }

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import { AddAccountInput } from '../accounts/accounts.ts';
+import { AddAccountInput, UpdateKeysInput } from '../accounts/accounts.ts';
+import { accountDetails } from '../accounts/details.ts';
 import { CreateKeyInput, RevokeKeyInput } from '../auth/keys.ts';
 import { seedDemo } from '../demo/demo.ts';
 import type { Services } from '../services.ts';
@@ -18,6 +19,7 @@ interface Operation {
 
 const Records = Type.Object({ records: Type.Unknown() });
 const Empty = Type.Object({});
+const AccountRef = Type.Object({ account_id: Type.Integer({ minimum: 1 }) });
 
 /** Pairs a schema with the code it guards; `run` only ever sees input the schema accepted. */
 const define = <S extends TSchema>(
@@ -30,6 +32,13 @@ export const operations = {
   'key.create': define(CreateKeyInput, (s, input) => s.keys.create(input)),
   'key.revoke': define(RevokeKeyInput, (s, input) => s.keys.revoke(input)),
   'account.add': define(AddAccountInput, (s, input) => s.accounts.add(input)),
+  'account.keys': define(UpdateKeysInput, (s, input) => s.accounts.updateKeys(input)),
+  'account.show': define(AccountRef, (s, input) => accountDetails(s.storage, input.account_id)),
+  'account.sync': define(AccountRef, async (s, input) => {
+    const row = await s.accounts.findAny(input.account_id);
+    const outcome = await s.onDemand.syncNow(row);
+    return { outcome, details: await accountDetails(s.storage, row.id) };
+  }),
   'balance.import': define(Records, (s, input) => s.balances.importSnapshots(input.records)),
   'transfer.import': define(Records, (s, input) => s.balances.importTransfers(input.records)),
   demo: define(Empty, (s) => seedDemo(s)),

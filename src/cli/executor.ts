@@ -26,7 +26,7 @@ export async function connect(config: Config): Promise<Executor> {
     databaseUrl: config.databaseUrl,
     dataDir: config.databaseUrl ? undefined : pgliteDir(config),
   });
-  const services = await createServices(storage, masterKey);
+  const services = await createServices(storage, masterKey, { sync: config.sync });
   return {
     run: (name, input) => runOperation(services, name, input),
     close: () => services.close(),

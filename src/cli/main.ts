@@ -7,6 +7,9 @@ import type { DemoCredentials } from '../demo/demo.ts';
 import { listMarkets } from '../markets/index.ts';
 import { connect } from './executor.ts';
 import { printError, printResult } from './output.ts';
+import type { AccountDetails } from '../accounts/details.ts';
+import { detailLines, syncLine, type SyncResult } from './details.ts';
+import { runWorker } from './worker.ts';
 import { serve } from './serve.ts';
 import { demoLines } from './welcome.ts';
 
@@ -69,8 +72,14 @@ const list = (text: string) =>
 
 program
   .command('serve')
-  .description('run the server (same as npm start)')
-  .action(() => serve());
+  .description('run the server (same as npm start), with a sync worker unless --no-worker')
+  .option('--no-worker', 'serve the API only; run `opencommas worker` elsewhere')
+  .action((o: { worker: boolean }) => serve({ worker: o.worker }));
+
+program
+  .command('worker')
+  .description('run a sync worker alone (any number can share one PostgreSQL database)')
+  .action(() => runWorker());
 
 const user = program.command('user').description('users');
 user
@@ -123,6 +132,8 @@ account
   .option('--secret <secret>', 'exchange API secret')
   .option('--passphrase <passphrase>', 'exchange API passphrase (okex, kucoin)')
   .option('--address <address>', 'wallet address (ethereumwallet, bitcoinwallet)')
+  .option('--keys-expire <iso>', 'when the exchange API key expires, ISO 8601')
+  .option('--no-sync', 'store without contacting the exchange or chain; never synced')
   .action(
     (o: {
       user: string;
@@ -132,6 +143,8 @@ account
       secret?: string;
       passphrase?: string;
       address?: string;
+      keysExpire?: string;
+      sync: boolean;
     }) =>
       execute('account.add', {
         user_id: positiveInt('user')(o.user),
@@ -141,7 +154,49 @@ account
         ...(o.secret !== undefined ? { secret: o.secret } : {}),
         ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
         ...(o.address !== undefined ? { address: o.address } : {}),
+        ...(o.keysExpire !== undefined ? { api_keys_expire_at: o.keysExpire } : {}),
+        ...(o.sync ? {} : { sync: false }),
       }),
+  );
+account
+  .command('keys')
+  .description('replace an exchange account’s API keys (checked first); unlocks it')
+  .requiredOption('--id <id>', 'account id')
+  .requiredOption('--api-key <key>', 'exchange API key')
+  .requiredOption('--secret <secret>', 'exchange API secret')
+  .option('--passphrase <passphrase>', 'exchange API passphrase (okex, kucoin)')
+  .option('--keys-expire <iso>', 'when the new key expires, ISO 8601')
+  .action(
+    (o: { id: string; apiKey: string; secret: string; passphrase?: string; keysExpire?: string }) =>
+      execute('account.keys', {
+        account_id: positiveInt('id')(o.id),
+        api_key: o.apiKey,
+        secret: o.secret,
+        ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
+        ...(o.keysExpire !== undefined ? { api_keys_expire_at: o.keysExpire } : {}),
+      }),
+  );
+account
+  .command('sync')
+  .description('read the account’s balances and transfers now')
+  .requiredOption('--id <id>', 'account id')
+  .action(async (o: { id: string }) => {
+    let failed = false;
+    await execute('account.sync', { account_id: positiveInt('id')(o.id) }, (result) => {
+      const { outcome, details } = result as SyncResult;
+      failed = outcome.status !== 'synced';
+      return [syncLine(outcome), ...detailLines(details)].join('\n');
+    });
+    if (failed) process.exitCode = 1;
+  });
+account
+  .command('show')
+  .description('sync state, last error and the latest balances of an account')
+  .requiredOption('--id <id>', 'account id')
+  .action((o: { id: string }) =>
+    execute('account.show', { account_id: positiveInt('id')(o.id) }, (result) =>
+      detailLines(result as AccountDetails).join('\n'),
+    ),
   );
 
 program

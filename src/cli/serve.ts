@@ -1,11 +1,11 @@
 import { loadConfig } from '../config.ts';
-import { startServer } from '../server.ts';
+import { startServer, type ServerOptions } from '../server.ts';
 import { printWelcome } from './welcome.ts';
 
 /** Runs the server in this process until SIGINT/SIGTERM, then stops cleanly. */
-export async function serve(): Promise<void> {
+export async function serve(options: ServerOptions = {}): Promise<void> {
   const config = loadConfig();
-  const server = await startServer(config);
+  const server = await startServer(config, options);
   printWelcome(server.url, server.demo, config);
   let stopping = false;
   const stop = async (signal: string) => {

@@ -72,7 +72,8 @@ async function createDemoAccounts(
   const snapshots = [];
   const transfers = [];
   for (const { plan, ...account } of DEMO_ACCOUNTS) {
-    const entity = await services.accounts.add({ user_id: userId, ...account });
+    // The demo's keys and address are illustrations: history is imported, nothing is read live.
+    const entity = await services.accounts.add({ user_id: userId, ...account, sync: false });
     ids.push(entity.id);
     const history = demoHistory(entity.id, DEMO_PLANS[plan], anchor);
     snapshots.push(...history.snapshots);

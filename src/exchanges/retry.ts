@@ -1,4 +1,4 @@
-import { SourceError } from './failures.ts';
+import type { SourceError } from './failures.ts';
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Services } from '../services.ts';
 import { registerErrorHandling } from './errors.ts';
 import { keepRawBodies } from './raw-body.ts';
+import { accountWriteRoutes } from './routes/account-writes.ts';
 import { accountsRoutes } from './routes/accounts.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -49,6 +50,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   });
   await app.register(systemRoutes, { prefix: '/public/api' });
   await app.register(accountsRoutes, { prefix: '/public/api', services });
+  await app.register(accountWriteRoutes, { prefix: '/public/api', services });
   if (options.adminToken) {
     await app.register(adminRoutes, { prefix: '/admin', services, token: options.adminToken });
   }

@@ -138,6 +138,7 @@ describe('CLI commands (--json)', { timeout: 90_000 }, () => {
       'cli-exchange-key',
       '--secret',
       EXCHANGE_SECRET,
+      '--no-sync', // illustrative keys; live connection is tested in test/sync
     );
     exchange = jsonOut<Entity>(result, 'exchange account');
     expect(Object.keys(exchange)).toHaveLength(61);
@@ -161,6 +162,7 @@ describe('CLI commands (--json)', { timeout: 90_000 }, () => {
         'Ledger ETH',
         '--address',
         WALLET,
+        '--no-sync',
       ),
       'wallet',
     );

@@ -129,6 +129,7 @@ beforeAll(async () => {
   const amounts = ['123.45', '7.5', '42.0'];
   for (const [i, amount] of amounts.entries()) {
     const account = await server.services.accounts.add({
+      sync: false, // illustrative keys: history is imported
       user_id: a.user.id,
       market_code: 'binance',
       name: `Alice binance ${i + 1}`,
@@ -142,6 +143,7 @@ beforeAll(async () => {
     });
     // Bob's accounts interleave with Alice's, so ids alone cannot make isolation look right.
     await server.services.accounts.add({
+      sync: false, // illustrative keys: history is imported
       user_id: b.user.id,
       market_code: 'binance',
       name: `Bob binance ${i + 1}`,

@@ -30,6 +30,7 @@ beforeAll(async () => {
   credentials = owner.credentials;
   accountId = (
     await server.services.accounts.add({
+      sync: false, // illustrative keys: history is imported
       user_id: owner.user.id,
       market_code: 'binance',
       name: 'Main',

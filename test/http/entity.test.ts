@@ -23,6 +23,7 @@ beforeAll(async () => {
   const owner = await userWithKey(server.services);
   credentials = owner.credentials;
   await server.services.accounts.add({
+    sync: false, // illustrative keys: history is imported
     user_id: owner.user.id,
     market_code: 'binance_us',
     name: 'My Binance US',
@@ -30,12 +31,14 @@ beforeAll(async () => {
     secret: 'exchange-secret',
   });
   await server.services.accounts.add({
+    sync: false, // illustrative keys: history is imported
     user_id: owner.user.id,
     market_code: 'ethereumwallet',
     name: 'Cold',
     address: '0x742d35cc6634c0532925a3b844bc454e4438f44e',
   });
   await server.services.accounts.add({
+    sync: false, // illustrative keys: history is imported
     user_id: owner.user.id,
     market_code: 'kraken',
     name: 'Manual',

@@ -31,6 +31,7 @@ beforeAll(async () => {
   // Interleave the two users' accounts so ids alone cannot give isolation away.
   for (let i = 1; i <= 7; i++) {
     const entity = await server.services.accounts.add({
+      sync: false, // illustrative keys: history is imported
       user_id: aliceId,
       market_code: i % 2 ? 'binance' : 'kraken',
       name: `Alice ${i}`,
@@ -40,6 +41,7 @@ beforeAll(async () => {
     });
     aliceAccounts.push(entity.id);
     await server.services.accounts.add({
+      sync: false, // illustrative keys: history is imported
       user_id: b.user.id,
       market_code: 'binance',
       name: `Bob ${i}`,
@@ -108,6 +110,7 @@ describe('GET /ver1/accounts — pages, filter, isolation', () => {
   it('shows a new account at once (the cached page is dropped on write)', async () => {
     const before = await list('');
     const added = await server.services.accounts.add({
+      sync: false, // illustrative keys: history is imported
       user_id: aliceId,
       market_code: 'okex',
       name: 'Alice late',

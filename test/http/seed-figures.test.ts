@@ -50,6 +50,7 @@ async function importSeed(
   for (const [index, history] of seedHistory(now).entries()) {
     const seed = seedAccounts[index] ?? {};
     const { id } = await server.services.accounts.add({
+      sync: false, // illustrative keys: history is imported
       user_id: owner.user.id,
       market_code: seedString(seed, 'market_code'),
       name: seedString(seed, 'name'),

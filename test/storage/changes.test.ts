@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { openStorage } from '../../src/storage/database.ts';
 import { onPostgres } from '../support/database.ts';
@@ -34,6 +35,7 @@ beforeAll(async () => {
     other = await createServices(
       await openStorage({ databaseUrl: server.databaseUrl }),
       server.masterKey,
+      { sync: loadConfig({}).sync },
     );
   }
 });

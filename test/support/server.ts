@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { adminToken } from '../../src/auth/master-key.ts';
 import { signHmac, signRsa } from '../../src/auth/signature.ts';
+import { loadConfig } from '../../src/config.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { openStorage } from '../../src/storage/database.ts';
@@ -18,12 +19,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The real app on real storage, listening on a loopback port. One per test file. */
-export async function startTestServer(): Promise<TestServer> {
+/**
+ * The real app on real storage, listening on a loopback port. One per test file. `env` sets the
+ * sync configuration (OPENCOMMAS_EXCHANGE_URLS etc.); no worker runs unless a test starts one.
+ */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const masterKey = randomBytes(32);
   const storage = await openStorage({ databaseUrl: database.url });
-  const services = await createServices(storage, masterKey);
+  const { sync } = loadConfig({ OPENCOMMAS_EXCHANGE_TIMEOUT: '2s', ...env });
+  const services = await createServices(storage, masterKey, { sync });
   const token = adminToken(masterKey);
   const app = await buildApp(services, { adminToken: token });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,0 +1,38 @@
+import { resolveMasterKey } from '../auth/master-key.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { createServices } from '../services.ts';
+import { openStorage } from '../storage/database.ts';
+
+/** `opencommas worker`: scheduled syncs without the API, until SIGINT/SIGTERM. */
+export async function runWorker(): Promise<void> {
+  const config = loadConfig();
+  // PGlite is one process: the server's in-process worker is the only one it can have.
+  if (!config.databaseUrl) {
+    throw new ConfigError(
+      'a separate worker needs PostgreSQL (set DATABASE_URL); on the embedded database, ' +
+        '`npm start` already runs a worker inside the server',
+    );
+  }
+  const logger = createLogger(config.logLevel);
+  const storage = await openStorage({
+    databaseUrl: config.databaseUrl,
+    onBackgroundError: (error) => logger.warn({ err: error }, 'database connection lost'),
+  });
+  const services = await createServices(storage, resolveMasterKey(config), {
+    sync: config.sync,
+    logger,
+  });
+  services.worker.start();
+  logger.info({ worker: services.worker.id }, 'sync worker started');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, ...services.worker.stats }, 'sync worker stopping');
+    await services.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
