@@ -99,6 +99,9 @@ const WALLET: MarketCapabilities = {
 };
 
 const SPOT: readonly string[] = ['spot'];
+
+/** Spot accounts need spot markets only: one markets request instead of one per market type. */
+const SPOT_MARKETS_ONLY = { fetchMarkets: { types: ['spot'] } };
 const NO_MARKET_TYPES: readonly string[] = [];
 
 /** The catalog, one entry per market code, kept in market_code order. */
@@ -110,7 +113,7 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}binance.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'binance' },
+    connector: { type: 'ccxt', exchangeId: 'binance', options: SPOT_MARKETS_ONLY },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
@@ -121,7 +124,7 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}binance.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'binanceus' },
+    connector: { type: 'ccxt', exchangeId: 'binanceus', options: SPOT_MARKETS_ONLY },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
@@ -223,7 +226,7 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}okex.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'okx' },
+    connector: { type: 'ccxt', exchangeId: 'okx', options: SPOT_MARKETS_ONLY },
     credentials: 'api_key_passphrase',
     capabilities: SPOT_EXCHANGE,
   },
