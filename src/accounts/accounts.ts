@@ -85,7 +85,8 @@ export class AccountService {
     if (reading) await this.sync.recordFirst(row, reading, token);
     else if (live) this.onDue();
     await this.changes.publish({ userId: user.id });
-    return this.render(row.id, user.display_currency as DisplayCurrency, now);
+    // Rendered as of now: the first snapshot was taken after `now`.
+    return this.render(row.id, user.display_currency as DisplayCurrency);
   }
 
   /**
@@ -201,7 +202,7 @@ export class AccountService {
       .executeTakeFirstOrThrow();
     if (reading) await this.sync.recordFirst(updated, reading, token);
     await this.changes.publish({ userId: row.user_id });
-    return this.render(row.id, undefined, now);
+    return this.render(row.id);
   }
 }
 

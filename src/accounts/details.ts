@@ -71,8 +71,8 @@ export async function accountDetails(storage: Storage, accountId: number): Promi
     snapshot: snapshot
       ? {
           taken_at: snapshot.taken_at,
-          btc_usd_price: snapshot.btc_usd_price,
-          usd_value: snapshot.usd_value,
+          btc_usd_price: new Dec(snapshot.btc_usd_price).toFixed(),
+          usd_value: new Dec(snapshot.usd_value).toFixed(),
         }
       : null,
     holdings: assets.map((line) => ({

@@ -44,6 +44,8 @@ export class ExchangeClients {
   private marketsLoadedAt = 0;
   private marketsVersion = 0;
   private readonly versions = new WeakMap<Exchange, number>();
+  /** Each pooled instance's options as built, restored after every loan. */
+  private readonly pristineOptions = new WeakMap<Exchange, Record<string, unknown>>();
   private readonly keyLimiters: KeyLimiters;
   /** Set from a 418/429 with Retry-After: nothing goes to the exchange before then. */
   private pausedUntil = 0;
@@ -97,10 +99,15 @@ export class ExchangeClients {
     try {
       return await work(client);
     } finally {
+      // Nothing learnt under one key may carry over to the next: ccxt keeps per-session
+      // state in `options` (Binance: "has authenticated before", which turns a refused key
+      // into a presumed temporary ban).
       client.apiKey = '';
       client.secret = '';
       client.password = '';
       client.last_response_headers = undefined;
+      const pristine = this.pristineOptions.get(client);
+      if (pristine) client.options = client.deepExtend({}, pristine);
       this.idle.push(client);
     }
   }
@@ -138,6 +145,10 @@ export class ExchangeClients {
         api: withOrigin(client.urls.api, this.settings.origin) as typeof client.urls.api,
       };
     }
+    this.pristineOptions.set(
+      client,
+      client.deepExtend({}, client.options) as Record<string, unknown>,
+    );
     return client;
   }
 }

@@ -3,7 +3,7 @@ import type { Holdings, SourceTransfer } from '../sources/types.ts';
 import type { Quote } from '../prices/routes.ts';
 import { Dec } from '../valuation/index.ts';
 import type { ExchangeClients, ExchangeCredentials } from './clients.ts';
-import { classifyCcxtError, parseRetryAfter, type SourceError } from './failures.ts';
+import { SourceError, classifyCcxtError, parseRetryAfter } from './failures.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
 
 /** Where to resume reading deposits and withdrawals (exchange time); undefined = from the start. */
@@ -35,6 +35,11 @@ export class ExchangeConnector {
   fetchHoldings(credentials: ExchangeCredentials): Promise<Holdings> {
     return this.keyed(credentials, async (client) => {
       const balance = await client.fetchBalance();
+      // ccxt hands back an unparseable answer as its raw text, and an empty balance parsed
+      // from it: that is not an empty account.
+      if (balance.info === null || typeof balance.info !== 'object') {
+        throw new SourceError('unavailable', `${client.id}: unreadable balance answer`);
+      }
       const holdings: Holdings = new Map();
       for (const [asset, total] of Object.entries(balance.total ?? {})) {
         const amount = toDecimal(total);
@@ -78,6 +83,10 @@ export class ExchangeConnector {
       this.retry,
       (delay) => this.clients.pause(Date.now() + delay),
     );
+    if (Object.keys(tickers).length === 0) {
+      // An unreadable or empty answer must not become a round of "no prices".
+      throw new SourceError('unavailable', `${this.clients.publicClient.id}: no tickers`);
+    }
     const quotes: Quote[] = [];
     const markets = this.clients.publicClient.markets ?? {};
     for (const ticker of Object.values(tickers)) {

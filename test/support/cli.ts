@@ -25,7 +25,9 @@ const CONFIG_VARIABLES = [
 /** The runner's environment without the service's own variables, plus `env`. */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of CONFIG_VARIABLES) delete base[name];
+  for (const name of Object.keys(base)) {
+    if (CONFIG_VARIABLES.includes(name) || name.startsWith('OPENCOMMAS_')) delete base[name];
+  }
   return { ...base, ...env };
 }
 

@@ -70,6 +70,26 @@ export async function signedGet(
   });
 }
 
+/** POST `target` with a JSON body (or none), signed over target + body as 3Commas clients do. */
+export async function signedPost(
+  server: { url: string },
+  target: string,
+  credentials: Credentials,
+  body?: Record<string, unknown>,
+): Promise<Response> {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const payload = text === '' ? target : `${target}?${text}`;
+  return fetch(`${server.url}${target}`, {
+    method: 'POST',
+    headers: {
+      Apikey: credentials.apiKey,
+      Signature: signHmac(credentials.secret ?? '', payload),
+      ...(text === '' ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(text === '' ? {} : { body: text }),
+  });
+}
+
 let emails = 0;
 
 /** A new user with an HMAC key (ACCOUNTS_READ unless told otherwise). */
