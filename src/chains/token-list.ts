@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { getAddress } from 'viem';
 import { Type, type Static } from 'typebox';
 import { validate } from '../validation.ts';
 
@@ -14,5 +15,9 @@ export type Token = Static<typeof Token>;
 /** The ERC-20 tokens a wallet is read for: `tokens.json` next to this file (a data file). */
 export function loadTokenList(file = new URL('./tokens.json', import.meta.url)): Token[] {
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  return validate(TokenList, parsed, 'Invalid token list');
+  // Stored lower-case (no checksum to get wrong); viem wants the checksummed form.
+  return validate(TokenList, parsed, 'Invalid token list').map((token) => ({
+    ...token,
+    address: getAddress(token.address.toLowerCase()),
+  }));
 }
