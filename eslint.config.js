@@ -12,4 +12,12 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'parseFloat'],
     },
   },
+  {
+    // Hardhat reads its config as CommonJS.
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly' },
+    },
+  },
 );
