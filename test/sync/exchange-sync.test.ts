@@ -85,6 +85,22 @@ describe('connecting a Binance account with real keys', () => {
     expect(await accountCount()).toBe(before);
   });
 
+  it.each([
+    [{ type: 'binance', name: 'No secret', api_key: 'good-key' }, 'secret'],
+    [{ type: 'binance', name: 'No key', secret: 'good-secret' }, 'api_key'],
+    [{ type: 'mtgox', name: 'Gone', api_key: 'k', secret: 's' }, 'type'],
+    [{ type: 'binance', api_key: 'good-key', secret: 'good-secret' }, 'name'],
+    [{ type: 'binance', name: 'Both', api_key: 'k', secret: 's', address: '0xabc' }, 'address'],
+  ])('refuses %j with a 400 naming %s, storing nothing', async (params, field) => {
+    const before = await accountCount();
+    const response = await signedPost(server, NEW, caller, params);
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string; error_attributes: object };
+    expect(body.error).toBe('record_invalid');
+    expect(Object.keys(body.error_attributes)).toContain(field);
+    expect(await accountCount()).toBe(before);
+  });
+
   it('refuses a wrong secret for a real key', async () => {
     const response = await signedPost(server, NEW, caller, {
       type: 'binance',

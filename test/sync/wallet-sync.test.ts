@@ -131,7 +131,7 @@ describe('bad wallet input changes nothing', () => {
     ['ethereumwallet', '0x8ba1f109551bd432803012645ac136ddd64dba7', 'address'],
     ['ethereumwallet', '0x8Ba1f109551bD432803012645Ac136ddd64DBA72', 'address'], // bad EIP-55
     ['bitcoinwallet', 'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdr', 'address'], // bad checksum
-    ['nowallet', ETH_WALLET, 'market_code'],
+    ['nowallet', ETH_WALLET, 'type'],
   ])('%s %s → 400 naming %s', async (type, address, field) => {
     const before = await server.services.storage.db.selectFrom('accounts').select('id').execute();
     const response = await signedPost(server, '/public/api/ver1/accounts/new', caller, {

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { AccountEntity } from '../../accounts/entity-schema.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, invalid } from '../../errors.ts';
+import { findMarket } from '../../markets/index.ts';
 import type { Services } from '../../services.ts';
 import { validate } from '../../validation.ts';
 import { ErrorSchema } from '../schemas.ts';
@@ -51,6 +52,8 @@ export const accountWriteRoutes: FastifyPluginAsyncTypebox<{ services: Services 
         'Invalid parameters',
       ) as NewAccountParams;
       const { type, ...rest } = params;
+      // Named as the caller sent it: `type`, not our `market_code`.
+      if (!findMarket(type)) throw invalid('type', `unknown market "${type}"`);
       return services.accounts.add({
         ...rest,
         user_id: request.apiKey?.userId ?? 0,
