@@ -6,7 +6,7 @@ import { printWelcome } from './welcome.ts';
 export async function serve(options: ServerOptions = {}): Promise<void> {
   const config = loadConfig();
   const server = await startServer(config, options);
-  printWelcome(server.url, server.demo, config);
+  printWelcome(server.url, server.demo, config, options.worker !== false);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

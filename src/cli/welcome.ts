@@ -22,11 +22,23 @@ export function demoLines(baseUrl: string, demo: DemoCredentials): string[] {
   ];
 }
 
-export function printWelcome(url: string, demo: DemoCredentials | undefined, config: Config): void {
+export function printWelcome(
+  url: string,
+  demo: DemoCredentials | undefined,
+  config: Config,
+  worker = true,
+): void {
   const storage = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir}`;
   const lines = [`opencommas listening on ${url} — storage: ${storage}`, ''];
   if (demo) lines.push(...demoLines(url, demo), '');
   else lines.push('New demo credentials: npm run cli -- demo', '');
-  lines.push('Manage users, keys and accounts: npm run cli -- --help', '');
+  lines.push(
+    worker
+      ? 'Connect a real exchange or wallet (this process syncs it on schedule):'
+      : 'Connect a real exchange or wallet (no worker here: run `opencommas worker`):',
+    '  npm run cli -- account add --user ID --market binance --name Main --api-key K --secret S',
+    'Manage users, keys and accounts: npm run cli -- --help',
+    '',
+  );
   process.stdout.write(lines.join('\n'));
 }

@@ -30,7 +30,7 @@ export function classifyCcxtError(error: unknown, retryAfterMs?: number): Source
   if (error instanceof SourceError) return error;
   const message = describe(error);
   if (error instanceof ccxt.AuthenticationError) return new SourceError('credentials', message);
-  if (error instanceof ccxt.DDoSProtection) {
+  if (error instanceof ccxt.DDoSProtection || error instanceof ccxt.RateLimitExceeded) {
     return new SourceError('rate_limited', message, retryAfterMs);
   }
   if (error instanceof ccxt.NetworkError || error instanceof ccxt.BadResponse) {
@@ -49,10 +49,17 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number | unde
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** A one-line message without secrets: ccxt messages carry the exchange id and its answer. */
+/**
+ * A one-line message fit to store and show: ccxt messages carry the exchange id, the URL and the
+ * exchange's answer. Query strings are cut, since some exchanges take credentials (or
+ * signatures) there.
+ */
 function describe(error: unknown): string {
   const text =
     error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error);
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = text
+    .replace(/(https?:\/\/[^\s?]+)\?\S*/g, '$1?…')
+    .replace(/\s+/g, ' ')
+    .trim();
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }

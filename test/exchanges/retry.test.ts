@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SourceError, parseRetryAfter } from '../../src/exchanges/failures.ts';
+import ccxt from 'ccxt';
+import { SourceError, classifyCcxtError, parseRetryAfter } from '../../src/exchanges/failures.ts';
 import { withRetry, type RetryPolicy } from '../../src/exchanges/retry.ts';
 
 const fast: RetryPolicy = { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 200 };
@@ -67,5 +68,32 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Wed, 25 Nov 2026 10:00:30 GMT', now)).toBe(30_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
     expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+});
+
+describe('classifyCcxtError', () => {
+  it('keeps the exchange’s reason but cuts query strings, which may carry credentials', () => {
+    const error = classifyCcxtError(
+      new ccxt.AuthenticationError(
+        'binance GET https://api.binance.com/api/v3/account?timestamp=1&signature=abc&apiKey=K 401 {"code":-2015}',
+      ),
+    );
+    expect(error.kind).toBe('credentials');
+    expect(error.message).toContain('https://api.binance.com/api/v3/account?…');
+    expect(error.message).toContain('-2015');
+    expect(error.message).not.toContain('signature=');
+    expect(error.message).not.toContain('apiKey=K');
+  });
+
+  it.each([
+    [new ccxt.PermissionDenied('no'), 'credentials'],
+    [new ccxt.RateLimitExceeded('slow down'), 'rate_limited'],
+    [new ccxt.DDoSProtection('418'), 'rate_limited'],
+    [new ccxt.RequestTimeout('timeout'), 'unavailable'],
+    [new ccxt.ExchangeNotAvailable('502'), 'unavailable'],
+    [new ccxt.BadResponse('garbage'), 'unavailable'],
+    [new ccxt.InsufficientFunds('?'), 'error'],
+  ])('%s → %s', (thrown, kind) => {
+    expect(classifyCcxtError(thrown).kind).toBe(kind);
   });
 });
