@@ -49,6 +49,8 @@ export interface Stats {
   byKey: Record<string, number>;
   /** Requests answered 429 because their key was over its limit (or by a 429/418 rule). */
   rateLimited: number;
+  /** Arrival of each request (the last 10,000): when, where, with which key. */
+  arrivals: Array<{ at: number; path: string; apiKey: string | undefined }>;
 }
 
 export interface ExchangeOptions {
@@ -142,6 +144,9 @@ export class ExchangeState {
   /** Counts the request and returns the fault to act out, if a rule matches. */
   admit(path: string, apiKey: string | undefined): FaultRule | undefined {
     this.stats.total += 1;
+    if (this.stats.arrivals.length < 10_000) {
+      this.stats.arrivals.push({ at: Date.now(), path, apiKey });
+    }
     this.stats.byPath[path] = (this.stats.byPath[path] ?? 0) + 1;
     if (apiKey) this.stats.byKey[apiKey] = (this.stats.byKey[apiKey] ?? 0) + 1;
     const rule = this.rules.find(
@@ -170,7 +175,13 @@ export class ExchangeState {
   }
 }
 
-const emptyStats = (): Stats => ({ total: 0, byPath: {}, byKey: {}, rateLimited: 0 });
+const emptyStats = (): Stats => ({
+  total: 0,
+  byPath: {},
+  byKey: {},
+  rateLimited: 0,
+  arrivals: [],
+});
 
 export type Handler = (request: IncomingMessage, url: URL, body: string) => Promise<Reply> | Reply;
 

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExchangeClients } from '../../src/exchanges/clients.ts';
+import { ExchangeConnector } from '../../src/exchanges/connector.ts';
+import { DEFAULT_RETRY } from '../../src/exchanges/retry.ts';
+import { findMarket } from '../../src/markets/index.ts';
+import { startFakeBinance } from '../support/exchanges/binance-server.ts';
+
+// Exchange manners, measured at the exchange: requests of many accounts share one per-IP
+// budget, and each key is paced on its own.
+
+let binance: Awaited<ReturnType<typeof startFakeBinance>>;
+
+beforeAll(async () => {
+  binance = await startFakeBinance({ perKeyRequestsPerSecond: 5 });
+  binance.setPrice('BTC/USDT', '50000');
+  for (let i = 0; i < 8; i++) {
+    binance.addAccount(`k${i}`, { secret: 's', balances: { BTC: { free: '1' } } });
+  }
+});
+afterAll(async () => {
+  await binance?.close();
+});
+
+function connector(settings: { rateLimitMs?: number; keyRequestsPerSecond: number }) {
+  const market = findMarket('binance');
+  if (market?.connector.type !== 'ccxt') throw new Error('binance is an exchange');
+  return new ExchangeConnector(
+    new ExchangeClients(market.connector, { origin: binance.url, timeoutMs: 2000, ...settings }),
+    DEFAULT_RETRY,
+  );
+}
+
+const gaps = (times: number[]) => times.slice(1).map((t, i) => t - (times[i] ?? t));
+
+describe('rate limits as the exchange sees them', () => {
+  it('accounts on one exchange share the per-IP budget instead of each having all of it', async () => {
+    // ccxt weighs a Binance balance read at 4–5 units: at 20 ms a unit, one per 80–100 ms.
+    const exchange = connector({ rateLimitMs: 20, keyRequestsPerSecond: 100 });
+    await exchange.clients.loadMarkets();
+    binance.resetStats();
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => exchange.fetchHoldings({ apiKey: `k${i}`, secret: 's' })),
+    );
+    const times = binance.stats.arrivals.map((a) => a.at);
+    expect(times).toHaveLength(8);
+    // Eight accounts at once still leave one by one: 7 gaps of at least ~80 ms.
+    expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(7 * 70);
+    expect(Math.min(...gaps(times))).toBeGreaterThanOrEqual(60);
+  });
+
+  it('one key’s requests are paced under its own limit: no 429 however many are asked', async () => {
+    const exchange = connector({ rateLimitMs: 0, keyRequestsPerSecond: 4 });
+    binance.resetStats();
+    await Promise.all(
+      Array.from({ length: 6 }, () => exchange.fetchHoldings({ apiKey: 'k0', secret: 's' })),
+    );
+    expect(binance.stats.rateLimited).toBe(0);
+    const times = binance.stats.arrivals.filter((a) => a.apiKey === 'k0').map((a) => a.at);
+    expect(times).toHaveLength(6);
+    expect(Math.min(...gaps(times))).toBeGreaterThanOrEqual(240); // 4 per second
+  });
+
+  it('keys are paced apart: one key’s budget does not hold back the others', async () => {
+    const exchange = connector({ rateLimitMs: 0, keyRequestsPerSecond: 1 });
+    await exchange.clients.loadMarkets();
+    binance.resetStats();
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => exchange.fetchHoldings({ apiKey: `k${i}`, secret: 's' })),
+    );
+    const times = binance.stats.arrivals.map((a) => a.at);
+    // Sharing one 1-per-second budget would spread them over 7 s.
+    expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeLessThan(3000);
+  });
+});
