@@ -249,6 +249,31 @@ describe('connecting a Binance account with real keys', () => {
     ]);
   });
 
+  it('a deposit the exchange reports late corrects the figures already shown', async () => {
+    binance.addAccount('late-key', { secret: 'late', balances: { BTC: { free: '1' } } });
+    const response = await signedPost(server, NEW, caller, {
+      type: 'binance',
+      name: 'Late',
+      api_key: 'late-key',
+      secret: 'late',
+    });
+    const lateId = Number(((await response.json()) as { id: number }).id);
+    const depositedAt = Date.now() + 5;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    binance.setBalance('late-key', 'BTC', '1.1'); // 0.1 BTC arrived; the history lags
+    const before = await loadBalances(lateId);
+    expect(before.total_usd_profit).toBe('6250.0'); // looks like profit: 0.1 × 62500
+    binance.addDeposit('late-key', {
+      id: 'late-dep',
+      asset: 'BTC',
+      amount: '0.1',
+      timestamp: depositedAt,
+      status: 'ok',
+    });
+    const after = await loadBalances(lateId);
+    expect(after).toMatchObject({ usd_amount: '68750.0', total_usd_profit: '0.0' });
+  });
+
   it('a manual account is never synced: load_balances says why', async () => {
     const manual = await server.services.accounts.add({
       user_id: userId,
