@@ -122,12 +122,7 @@ export class AccountService {
     currency?: DisplayCurrency,
     now = new Date(),
   ): Promise<AccountEntity> {
-    const row = await this.storage.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('id', '=', accountId)
-      .executeTakeFirst();
-    if (!row) throw notFound(`Account ${accountId}`);
+    const row = await this.findAny(accountId);
     const display =
       currency ??
       ((
@@ -142,36 +137,27 @@ export class AccountService {
     return entity;
   }
 
-  async findAny(accountId: number): Promise<AccountRow> {
-    const row = await this.storage.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('id', '=', accountId)
-      .executeTakeFirst();
-    if (!row) throw notFound(`Account ${accountId}`);
-    return row;
+  /** Any user's account (the CLI acts as the operator), or 404. */
+  findAny(accountId: number): Promise<AccountRow> {
+    return this.find(accountId, undefined);
   }
 
   /** The caller's own account, or 404 — never another user's (nor a hint that it exists). */
-  async findOwned(userId: number, accountId: number): Promise<AccountRow> {
-    const row = await this.storage.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('id', '=', accountId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+  findOwned(userId: number, accountId: number): Promise<AccountRow> {
+    return this.find(accountId, userId);
+  }
+
+  private async find(accountId: number, userId: number | undefined): Promise<AccountRow> {
+    let query = this.storage.db.selectFrom('accounts').selectAll().where('id', '=', accountId);
+    if (userId !== undefined) query = query.where('user_id', '=', userId);
+    const row = await query.executeTakeFirst();
     if (!row) throw notFound(`Account ${accountId}`);
     return row;
   }
 
   /** New exchange keys for an account: checked first; a locked account is unlocked and due. */
   async updateKeys(input: UpdateKeysInput, now = new Date()): Promise<AccountEntity> {
-    const row = await this.storage.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('id', '=', input.account_id)
-      .executeTakeFirst();
-    if (!row) throw notFound(`Account ${input.account_id}`);
+    const row = await this.findAny(input.account_id);
     const market = findMarket(row.market_code);
     if (market?.kind !== 'exchange') throw invalid('account_id', 'is not an exchange account');
     checkCredentials(market, {

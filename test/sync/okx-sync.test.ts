@@ -41,6 +41,16 @@ const add = (passphrase: string | undefined, secret = 'okx-secret') =>
     ...(passphrase === undefined ? {} : { passphrase }),
   });
 
+async function okxAccount() {
+  const account = await server.services.storage.db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('market_code', '=', 'okex')
+    .executeTakeFirst();
+  if (!account) throw new Error('no OKX account');
+  return account;
+}
+
 describe('an OKX account through the same ccxt connector', () => {
   it('requires the passphrase OKX keys come with', async () => {
     await expect(add(undefined)).rejects.toMatchObject({
@@ -65,12 +75,7 @@ describe('an OKX account through the same ccxt connector', () => {
   });
 
   it('reads OKX deposits and withdrawals, net of which profit is computed', async () => {
-    const [account] = await server.services.storage.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('market_code', '=', 'okex')
-      .execute();
-    if (!account) throw new Error('no OKX account');
+    const account = await okxAccount();
     okx.setBalance('okx-key', 'SOL', '15'); // 5 SOL deposited: 800 USD
     okx.addDeposit('okx-key', {
       id: 'okx-dep-1',
@@ -103,12 +108,7 @@ describe('an OKX account through the same ccxt connector', () => {
   });
 
   it('locks the account when OKX stops accepting the key', async () => {
-    const [account] = await server.services.storage.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('market_code', '=', 'okex')
-      .execute();
-    if (!account) throw new Error('no OKX account');
+    const account = await okxAccount();
     okx.revoke('okx-key');
     const outcome = await server.services.onDemand.syncNow(account);
     expect(outcome).toMatchObject({ status: 'failed', kind: 'credentials' });

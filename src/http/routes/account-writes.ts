@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
+import type { Permission } from '../../auth/permissions.ts';
 import { AccountEntity } from '../../accounts/entity-schema.ts';
 import { AppError, invalid } from '../../errors.ts';
 import { findMarket } from '../../markets/index.ts';
@@ -62,24 +64,28 @@ export const accountWriteRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     },
   );
 
+  /** A SIGNED route about one of the caller's accounts, answering that account. */
+  const accountRoute = (permission: Permission, summary: string, description: string) => ({
+    preValidation: signed(services.keyStore, permission),
+    schema: {
+      summary,
+      description: `Permission ${permission}, security SIGNED. ${description}`,
+      params: AccountIdParams,
+      response: oneAccount,
+    },
+  });
+  const callersAccount = (request: FastifyRequest, accountId: number) =>
+    services.accounts.findOwned(request.apiKey?.userId ?? 0, accountId);
+
   app.post(
     '/ver1/accounts/:account_id/load_balances',
-    {
-      preValidation: signed(services.keyStore, 'ACCOUNTS_WRITE'),
-      schema: {
-        summary: 'Load balances for the specified exchange',
-        description:
-          'Permission ACCOUNTS_WRITE, security SIGNED. Reads balances, prices, deposits and ' +
-          'withdrawals now; answers the updated account.',
-        params: AccountIdParams,
-        response: oneAccount,
-      },
-    },
+    accountRoute(
+      'ACCOUNTS_WRITE',
+      'Load balances for the specified exchange',
+      'Reads balances, prices, deposits and withdrawals now; answers the updated account.',
+    ),
     async (request) => {
-      const account = await services.accounts.findOwned(
-        request.apiKey?.userId ?? 0,
-        request.params.account_id,
-      );
+      const account = await callersAccount(request, request.params.account_id);
       const outcome = await services.onDemand.syncNow(account);
       if (outcome.status === 'failed' && outcome.kind !== 'credentials') {
         // The exchange failed us, not the caller: say so; figures stay as they were.
@@ -92,22 +98,9 @@ export const accountWriteRoutes: FastifyPluginAsyncTypebox<{ services: Services 
 
   app.get(
     '/ver1/accounts/:account_id',
-    {
-      preValidation: signed(services.keyStore, 'ACCOUNTS_READ'),
-      schema: {
-        summary: 'Single account info',
-        description: 'Permission ACCOUNTS_READ, security SIGNED.',
-        params: AccountIdParams,
-        response: oneAccount,
-      },
-    },
-    async (request) => {
-      const account = await services.accounts.findOwned(
-        request.apiKey?.userId ?? 0,
-        request.params.account_id,
-      );
-      return services.accounts.render(account.id);
-    },
+    accountRoute('ACCOUNTS_READ', 'Single account info', 'One account, as in the list.'),
+    async (request) =>
+      services.accounts.render((await callersAccount(request, request.params.account_id)).id),
   );
 };
 

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { runEach } from './run-each.ts';
 
 // Migrations take Kysely<unknown>: they describe the schema as it was then, not as it is now.
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -101,11 +102,4 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     DROP TABLE accounts; DROP TABLE api_keys; DROP TABLE users;
   `,
   );
-}
-
-/** PGlite prepares every query, and a prepared statement holds one command: run them singly. */
-async function runEach(db: Kysely<unknown>, script: string): Promise<void> {
-  for (const statement of script.split(';').map((text) => text.trim())) {
-    if (statement) await sql.raw(statement).execute(db);
-  }
 }

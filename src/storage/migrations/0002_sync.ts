@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { runEach } from './run-each.ts';
 
 // Live sync: each connected account carries its schedule, its claim by a worker (a lease, so a
 // worker that dies mid-sync gives the account back), its health and its transfer cursors.
@@ -44,11 +45,4 @@ export async function down(db: Kysely<unknown>): Promise<void> {
       DROP COLUMN deposits_since, DROP COLUMN withdrawals_since
   `,
   );
-}
-
-/** PGlite prepares every query, and a prepared statement holds one command: run them singly. */
-async function runEach(db: Kysely<unknown>, script: string): Promise<void> {
-  for (const statement of script.split(';').map((text) => text.trim())) {
-    if (statement) await sql.raw(statement).execute(db);
-  }
 }

@@ -4,6 +4,7 @@ import {
   ExchangeState,
   faultReply,
   serve,
+  standInHandle,
   type ExchangeOptions,
   type Reply,
   type Transfer,
@@ -65,21 +66,7 @@ export async function startFakeBinance(options: ExchangeOptions = {}) {
     return { ...reply, headers: { 'X-MBX-USED-WEIGHT-1M': '1', ...reply.headers } };
   }, options.latencyMs);
 
-  return {
-    url: running.url,
-    close: running.close,
-    get stats() {
-      return state.stats;
-    },
-    resetStats: () => state.resetStats(),
-    addAccount: state.addAccount.bind(state),
-    setBalance: state.setBalance.bind(state),
-    addDeposit: state.addDeposit.bind(state),
-    addWithdrawal: state.addWithdrawal.bind(state),
-    revoke: state.revoke.bind(state),
-    setPrice: state.setPrice.bind(state),
-    fail: state.fail.bind(state),
-  };
+  return standInHandle(state, running);
 }
 
 const ok = (body: unknown): Reply => ({ status: 200, body });

@@ -275,3 +275,22 @@ export function faultReply(rule: FaultRule, rateLimitBody: unknown, banBody: unk
       return { status: 200, body: null, raw: '{"balances": [{"asset": "BTC", "free": ' };
   }
 }
+
+/** What a test holds of a running stand-in: its URL, its knobs and its counters. */
+export function standInHandle(state: ExchangeState, running: RunningStandIn) {
+  return {
+    url: running.url,
+    close: running.close,
+    get stats() {
+      return state.stats;
+    },
+    resetStats: () => state.resetStats(),
+    addAccount: state.addAccount.bind(state),
+    setBalance: state.setBalance.bind(state),
+    addDeposit: state.addDeposit.bind(state),
+    addWithdrawal: state.addWithdrawal.bind(state),
+    revoke: state.revoke.bind(state),
+    setPrice: state.setPrice.bind(state),
+    fail: state.fail.bind(state),
+  };
+}

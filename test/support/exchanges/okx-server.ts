@@ -5,6 +5,7 @@ import {
   ExchangeState,
   faultReply,
   serve,
+  standInHandle,
   type ExchangeOptions,
   type Reply,
   type Transfer,
@@ -64,21 +65,7 @@ export async function startFakeOkx(options: ExchangeOptions = {}) {
     return route(url, apiKey);
   }, options.latencyMs);
 
-  return {
-    url: running.url,
-    close: running.close,
-    get stats() {
-      return state.stats;
-    },
-    resetStats: () => state.resetStats(),
-    addAccount: state.addAccount.bind(state),
-    setBalance: state.setBalance.bind(state),
-    addDeposit: state.addDeposit.bind(state),
-    addWithdrawal: state.addWithdrawal.bind(state),
-    revoke: state.revoke.bind(state),
-    setPrice: state.setPrice.bind(state),
-    fail: state.fail.bind(state),
-  };
+  return standInHandle(state, running);
 }
 
 const ok = (data: unknown[]): Reply => ({ status: 200, body: { code: '0', msg: '', data } });
