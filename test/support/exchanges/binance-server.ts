@@ -2,9 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
   ExchangeState,
-  faultReply,
-  serve,
-  standInHandle,
+  startStandIn,
   type ExchangeOptions,
   type Reply,
   type Transfer,
@@ -41,40 +39,23 @@ export async function startFakeBinance(options: ExchangeOptions = {}) {
     '/sapi/v1/capital/withdraw/history': (url, apiKey) =>
       ok(history(state.account(apiKey ?? '').withdrawals, url).map(withdrawalRecord)),
   };
-  const signed = new Set([
-    '/api/v3/account',
-    '/sapi/v1/capital/deposit/hisrec',
-    '/sapi/v1/capital/withdraw/history',
-  ]);
-
-  const running = await serve((request, url, body) => {
-    const apiKey = header(request, 'x-mbx-apikey');
-    const fault = state.admit(url.pathname, apiKey);
-    if (fault) return faultReply(fault, RATE_LIMITED, BANNED);
-    const route = routes[url.pathname];
-    if (!route || request.method !== 'GET') {
-      return { status: 404, body: { code: -1100, msg: 'Unknown endpoint.' } };
-    }
-    if (signed.has(url.pathname)) {
-      const refused = authenticate(state, request, url, body, apiKey);
-      if (refused) return refused;
-    }
-    if (apiKey && state.overLimit(apiKey)) {
-      return { status: 429, body: RATE_LIMITED, headers: { 'Retry-After': '1' } };
-    }
-    const reply = route(url, apiKey);
-    return { ...reply, headers: { 'X-MBX-USED-WEIGHT-1M': '1', ...reply.headers } };
-  }, options.latencyMs);
-
-  return standInHandle(state, running);
+  return startStandIn(state, {
+    apiKeyHeader: 'x-mbx-apikey',
+    routes,
+    signed: new Set([
+      '/api/v3/account',
+      '/sapi/v1/capital/deposit/hisrec',
+      '/sapi/v1/capital/withdraw/history',
+    ]),
+    authenticate: (request, url, body, apiKey) => authenticate(state, request, url, body, apiKey),
+    notFound: { status: 404, body: { code: -1100, msg: 'Unknown endpoint.' } },
+    rateLimitBody: RATE_LIMITED,
+    banBody: BANNED,
+    headers: { 'X-MBX-USED-WEIGHT-1M': '1' },
+  });
 }
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
-
-function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /** Binance's SIGNED checks, in its order: key present and well-formed, known, signature, time. */
 function authenticate(

@@ -294,3 +294,50 @@ export function standInHandle(state: ExchangeState, running: RunningStandIn) {
     fail: state.fail.bind(state),
   };
 }
+
+/** How one exchange's protocol differs; everything else about serving it is shared. */
+export interface Protocol {
+  /** The header carrying the API key (lower case). */
+  apiKeyHeader: string;
+  routes: Record<string, (url: URL, apiKey?: string) => Reply>;
+  /** Paths that need a signature. */
+  signed: ReadonlySet<string>;
+  /** The exchange's own refusal of a request's credentials, or undefined when they hold. */
+  authenticate(
+    request: IncomingMessage,
+    url: URL,
+    body: string,
+    apiKey?: string,
+  ): Reply | undefined;
+  notFound: Reply;
+  rateLimitBody: unknown;
+  banBody: unknown;
+  /** Headers every answer carries (e.g. Binance's used weight). */
+  headers?: Record<string, string>;
+}
+
+/** Starts a stand-in: faults first, then routing, signatures and the per-key limit. */
+export async function startStandIn(state: ExchangeState, protocol: Protocol) {
+  const running = await serve((request, url, body) => {
+    const apiKey = headerValue(request, protocol.apiKeyHeader);
+    const fault = state.admit(url.pathname, apiKey);
+    if (fault) return faultReply(fault, protocol.rateLimitBody, protocol.banBody);
+    const route = protocol.routes[url.pathname];
+    if (!route || request.method !== 'GET') return protocol.notFound;
+    if (protocol.signed.has(url.pathname)) {
+      const refused = protocol.authenticate(request, url, body, apiKey);
+      if (refused) return refused;
+    }
+    if (apiKey && state.overLimit(apiKey)) {
+      return { status: 429, body: protocol.rateLimitBody, headers: { 'Retry-After': '1' } };
+    }
+    const reply = route(url, apiKey);
+    return { ...reply, headers: { ...protocol.headers, ...reply.headers } };
+  }, state.options.latencyMs);
+  return standInHandle(state, running);
+}
+
+export function headerValue(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -3,9 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { Dec } from '../../../src/valuation/index.ts';
 import {
   ExchangeState,
-  faultReply,
-  serve,
-  standInHandle,
+  headerValue,
+  startStandIn,
   type ExchangeOptions,
   type Reply,
   type Transfer,
@@ -43,37 +42,22 @@ export async function startFakeOkx(options: ExchangeOptions = {}) {
     '/api/v5/asset/withdrawal-history': (url, apiKey) =>
       ok(history(state.account(apiKey ?? '').withdrawals, url).map(withdrawalRecord)),
   };
-  const signed = new Set([
-    '/api/v5/account/balance',
-    '/api/v5/asset/deposit-history',
-    '/api/v5/asset/withdrawal-history',
-  ]);
-
-  const running = await serve((request, url, body) => {
-    const apiKey = header(request, 'ok-access-key');
-    const fault = state.admit(url.pathname, apiKey);
-    if (fault) return faultReply(fault, RATE_LIMITED, RATE_LIMITED);
-    const route = routes[url.pathname];
-    if (!route || request.method !== 'GET') return error(404, '50000', 'Not Found');
-    if (signed.has(url.pathname)) {
-      const refused = authenticate(state, request, body, apiKey);
-      if (refused) return refused;
-    }
-    if (apiKey && state.overLimit(apiKey)) {
-      return { status: 429, body: RATE_LIMITED, headers: { 'Retry-After': '1' } };
-    }
-    return route(url, apiKey);
-  }, options.latencyMs);
-
-  return standInHandle(state, running);
+  return startStandIn(state, {
+    apiKeyHeader: 'ok-access-key',
+    routes,
+    signed: new Set([
+      '/api/v5/account/balance',
+      '/api/v5/asset/deposit-history',
+      '/api/v5/asset/withdrawal-history',
+    ]),
+    authenticate: (request, _url, body, apiKey) => authenticate(state, request, body, apiKey),
+    notFound: error(404, '50000', 'Not Found'),
+    rateLimitBody: RATE_LIMITED,
+    banBody: RATE_LIMITED,
+  });
 }
 
 const ok = (data: unknown[]): Reply => ({ status: 200, body: { code: '0', msg: '', data } });
-
-function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 function authenticate(
   state: ExchangeState,
@@ -83,19 +67,19 @@ function authenticate(
 ): Reply | undefined {
   const account = apiKey ? state.accounts.get(apiKey) : undefined;
   if (!account || account.revoked) return INVALID_KEY();
-  const timestamp = header(request, 'ok-access-timestamp') ?? '';
+  const timestamp = headerValue(request, 'ok-access-timestamp') ?? '';
   const at = Date.parse(timestamp);
   if (Number.isNaN(at) || Math.abs(Date.now() - at) > 30_000) return EXPIRED();
   const payload = `${timestamp}${request.method ?? 'GET'}${request.url ?? ''}${body}`;
   const expected = createHmac('sha256', account.secret).update(payload).digest('base64');
-  const given = header(request, 'ok-access-sign') ?? '';
+  const given = headerValue(request, 'ok-access-sign') ?? '';
   if (
     given.length !== expected.length ||
     !timingSafeEqual(Buffer.from(given), Buffer.from(expected))
   ) {
     return BAD_SIGN();
   }
-  if (header(request, 'ok-access-passphrase') !== account.passphrase) return BAD_PASSPHRASE();
+  if (headerValue(request, 'ok-access-passphrase') !== account.passphrase) return BAD_PASSPHRASE();
   return undefined;
 }
 
