@@ -157,22 +157,12 @@ describe('connecting a Binance account with real keys', () => {
     const foreign = await signedGet(server, `/public/api/ver1/accounts/${id}`, other.credentials);
     expect(foreign.status).toBe(404);
     expect(((await foreign.json()) as { error: string }).error).toBe('not_found');
-    const sync = await signedPost(
-      server,
-      `/public/api/ver1/accounts/${id}/load_balances`,
-      other.credentials,
-    );
-    expect(sync.status).toBe(404);
+    expect((await postLoadBalances(id, other.credentials)).status).toBe(404);
   });
 
   it('refuses load_balances without ACCOUNTS_WRITE', async () => {
     const reader = await userWithKey(server.services, { permissions: ['ACCOUNTS_READ'] });
-    const response = await signedPost(
-      server,
-      `/public/api/ver1/accounts/${id}/load_balances`,
-      reader.credentials,
-    );
-    expect(response.status).toBe(403);
+    expect((await postLoadBalances(id, reader.credentials)).status).toBe(403);
   });
 
   it('prices move, money comes and goes: profit is exactly what prices did', async () => {
@@ -280,12 +270,7 @@ describe('connecting a Binance account with real keys', () => {
       market_code: 'binance',
       name: 'Manual',
     });
-    const response = await signedPost(
-      server,
-      `/public/api/ver1/accounts/${manual.id}/load_balances`,
-      caller,
-    );
-    expect(response.status).toBe(400);
+    expect((await postLoadBalances(manual.id, caller)).status).toBe(400);
     const row = await server.services.accounts.findAny(manual.id);
     expect(row.next_sync_at).toBeNull();
   });
