@@ -59,12 +59,11 @@ async function list(): Promise<Array<Record<string, unknown>>> {
   return (await response.json()) as Array<Record<string, unknown>>;
 }
 
+const postLoadBalances = (id: number, credentials: Credentials) =>
+  signedPost(server, `/public/api/ver1/accounts/${id}/load_balances`, credentials);
+
 async function loadBalances(id: number): Promise<Record<string, unknown>> {
-  const response = await signedPost(
-    server,
-    `/public/api/ver1/accounts/${id}/load_balances`,
-    caller,
-  );
+  const response = await postLoadBalances(id, caller);
   expect(response.status).toBe(200);
   return (await response.json()) as Record<string, unknown>;
 }
