@@ -15,9 +15,10 @@ export type Token = Static<typeof Token>;
 /** The ERC-20 tokens a wallet is read for: `tokens.json` next to this file (a data file). */
 export function loadTokenList(file = new URL('./tokens.json', import.meta.url)): Token[] {
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  // Stored lower-case (no checksum to get wrong); viem wants the checksummed form.
+  // Stored with their EIP-55 checksums, which `getAddress` verifies: a typo fails loudly here
+  // instead of reading the wrong contract.
   return validate(TokenList, parsed, 'Invalid token list').map((token) => ({
     ...token,
-    address: getAddress(token.address.toLowerCase()),
+    address: getAddress(token.address),
   }));
 }

@@ -18,7 +18,7 @@ import {
 const ETH_WALLET = '0x8ba1f109551bd432803012645ac136ddd64dba72';
 const BTC_WALLET = 'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq';
 const USDT = '0xdAC17F958D2ee523a2206206994597C13D831ec7';
-const WBTC = '0x2260fac5e5542a773aa44fbc8c7f5b13d8fc46f3';
+const WBTC = '0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599';
 
 let node: EvmNode;
 let esplora: Awaited<ReturnType<typeof startFakeEsplora>>;
