@@ -49,6 +49,9 @@ export class EthereumReader {
       results = await this.client.multicall({
         multicallAddress: MULTICALL3,
         allowFailure: true,
+        // viem splits long call lists into ~1 KB chunks; a wallet is one eth_call, however
+        // long the token list grows.
+        batchSize: 0,
         contracts,
       });
     } catch (error) {
