@@ -97,7 +97,11 @@ async function main(): Promise<void> {
           (okx.stats.byPath['/api/v5/account/balance'] ?? 0) -
           (binance.stats.byPath['/api/v3/ticker/24hr'] ?? 0) -
           (okx.stats.byPath['/api/v5/market/tickers'] ?? 0),
-        violations: binance.stats.rateLimited + okx.stats.rateLimited,
+        // Every 429 or 418 the stand-ins had to send (over a key's limit, or any other reason).
+        violations: [binance.stats, okx.stats].reduce(
+          (sum, s) => sum + s.rateLimited + s.banned,
+          0,
+        ),
       });
     }
     report(results);

@@ -1,5 +1,6 @@
 import ccxt, { type Exchange } from 'ccxt';
 import type { MarketConnector } from '../markets/index.ts';
+import { SourceError } from './failures.ts';
 import { KeyLimiters } from './key-limiters.ts';
 import { withOrigin } from './origins.ts';
 
@@ -62,7 +63,11 @@ export class ExchangeClients {
   async loadMarkets(): Promise<void> {
     const stale = Date.now() - this.marketsLoadedAt > MARKETS_TTL_MS;
     if (!this.marketsLoad || stale) {
-      const load = this.publicClient.loadMarkets(true).then(() => {
+      const load = this.publicClient.loadMarkets(true).then((markets) => {
+        // ccxt turns an unreadable answer into no markets at all, and would keep that.
+        if (Object.keys(markets ?? {}).length === 0) {
+          throw new SourceError('unavailable', `${this.publicClient.id}: no markets in the answer`);
+        }
         this.marketsLoadedAt = Date.now();
         this.marketsVersion += 1;
       });

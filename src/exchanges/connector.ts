@@ -14,6 +14,7 @@ export interface TransferCursors {
 
 export interface TransferReading {
   transfers: SourceTransfer[];
+  /** Where the next read resumes; null where the exchange has no such history. */
   next: { deposits: Date | null; withdrawals: Date | null };
 }
 
@@ -55,6 +56,7 @@ export class ExchangeConnector {
     since: TransferCursors,
   ): Promise<TransferReading> {
     const has = this.clients.publicClient.has;
+    const readAt = Date.now();
     const read = async (kind: 'deposit' | 'withdrawal', from: Date | undefined) => {
       const supported = kind === 'deposit' ? has.fetchDeposits : has.fetchWithdrawals;
       if (!supported) return { transfers: [], next: null };
@@ -64,7 +66,7 @@ export class ExchangeConnector {
           ? client.fetchDeposits(undefined, start)
           : client.fetchWithdrawals(undefined, start),
       );
-      return toTransfers(kind, rows, from);
+      return toTransfers(kind, rows, readAt);
     };
     const deposits = await read('deposit', since.deposits);
     const withdrawals = await read('withdrawal', since.withdrawals);
@@ -126,10 +128,9 @@ export class ExchangeConnector {
 function toTransfers(
   kind: 'deposit' | 'withdrawal',
   rows: Transaction[],
-  from: Date | undefined,
-): { transfers: SourceTransfer[]; next: Date | null } {
+  readAt: number,
+): { transfers: SourceTransfer[]; next: Date } {
   const transfers: SourceTransfer[] = [];
-  let latest = from?.getTime() ?? null;
   let oldestPending: number | null = null;
   for (const row of rows) {
     const id = row.id ?? row.txid;
@@ -143,12 +144,12 @@ function toTransfers(
       continue;
     }
     if (row.status !== 'ok') continue;
-    latest = Math.max(latest ?? at, at);
     transfers.push({ id: `${kind}:${id}`, kind, asset: row.currency, amount, at: new Date(at) });
   }
-  // Resume from the newest completed one, but not past one still pending.
-  const next = oldestPending !== null ? Math.min(oldestPending, latest ?? oldestPending) : latest;
-  return { transfers, next: next === null ? null : new Date(next) };
+  // Resume from this read (exchanges serve history in bounded windows from `since`, e.g. 90
+  // days on Binance, so an old cursor would miss what came later), but never past a transfer
+  // still pending: it may complete under its old timestamp.
+  return { transfers, next: new Date(Math.min(oldestPending ?? readAt, readAt)) };
 }
 
 /** A ccxt double as the decimal it was parsed from; null when absent or not finite. */

@@ -2,9 +2,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
   ExchangeState,
+  numberParam,
   startStandIn,
+  transfersBetween,
   type ExchangeOptions,
   type Reply,
+  type Route,
   type Transfer,
 } from './common.ts';
 
@@ -13,14 +16,49 @@ import {
 // hex of the query string, `X-MBX-APIKEY`, `timestamp` within `recvWindow`); Binance's error
 // codes and HTTP statuses for bad keys, bad signatures, stale timestamps and rate limits.
 
-const RATE_LIMITED = { code: -1003, msg: 'Too many requests; current limit is exceeded.' };
-const BANNED = { code: -1003, msg: 'Way too many requests; IP banned.' };
-const INVALID_KEY = { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' };
-const KEY_FORMAT = { code: -2014, msg: 'API-key format invalid.' };
-const BAD_SIGNATURE = { code: -1022, msg: 'Signature for this request is not valid.' };
-const STALE = {
-  code: -1021,
-  msg: 'Timestamp for this request is outside of the recvWindow.',
+const error = (status: number, code: number, msg: string): Reply => ({
+  status,
+  body: { code, msg },
+});
+const RATE_LIMITED = error(
+  429,
+  -1003,
+  'Too many requests; current limit of API key is exceeded. Please use the websocket for live updates to avoid polling the API.',
+);
+const BANNED = error(
+  418,
+  -1003,
+  'Way too much request weight used; IP banned. Please use WebSocket Streams for live updates to avoid bans.',
+);
+const INVALID_KEY = error(401, -2015, 'Invalid API-key, IP, or permissions for action.');
+const KEY_FORMAT = error(401, -2014, 'API-key format invalid.');
+const BAD_SIGNATURE = error(400, -1022, 'Signature for this request is not valid.');
+const missing = (name: string) =>
+  error(400, -1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
+const OUTSIDE_WINDOW = error(
+  400,
+  -1021,
+  'Timestamp for this request is outside of the recvWindow.',
+);
+const AHEAD = error(
+  400,
+  -1021,
+  "Timestamp for this request was 1000ms ahead of the server's time.",
+);
+const BAD_RECV_WINDOW = error(400, -1131, 'recvWindow must be less than 60000');
+
+/** History without `startTime`/`endTime` covers the last 90 days, as Binance's does. */
+const DEFAULT_HISTORY_MS = 90 * 24 * 60 * 60 * 1000;
+
+/** Request weight of each endpoint (IP weight), as Binance documents it. */
+const WEIGHTS: Record<string, number> = {
+  '/api/v3/ping': 1,
+  '/api/v3/time': 1,
+  '/api/v3/exchangeInfo': 20,
+  '/api/v3/ticker/24hr': 80,
+  '/api/v3/account': 20,
+  '/sapi/v1/capital/deposit/hisrec': 1,
+  '/sapi/v1/capital/withdraw/history': 10,
 };
 
 export type FakeBinance = Awaited<ReturnType<typeof startFakeBinance>>;
@@ -28,17 +66,36 @@ export type FakeBinance = Awaited<ReturnType<typeof startFakeBinance>>;
 export async function startFakeBinance(options: ExchangeOptions = {}) {
   const state = new ExchangeState(options);
 
-  const routes: Record<string, (url: URL, apiKey?: string) => Reply> = {
+  const routes: Record<string, Route> = {
     '/api/v3/ping': () => ok({}),
     '/api/v3/time': () => ok({ serverTime: Date.now() }),
     '/api/v3/exchangeInfo': () => ok(exchangeInfo(state)),
-    '/api/v3/ticker/24hr': () => ok(tickers(state)),
+    '/api/v3/ticker/24hr': (url) => tickers(state, url),
     '/api/v3/account': (_url, apiKey) => ok(account(state, apiKey ?? '')),
     '/sapi/v1/capital/deposit/hisrec': (url, apiKey) =>
       ok(history(state.account(apiKey ?? '').deposits, url).map(depositRecord)),
     '/sapi/v1/capital/withdraw/history': (url, apiKey) =>
       ok(history(state.account(apiKey ?? '').withdrawals, url).map(withdrawalRecord)),
   };
+
+  // Used weight of the current minute, for the whole server (Binance counts it per IP).
+  let minute = 0;
+  let used = { api: 0, sapi: 0 };
+  const headers = (path: string): Record<string, string> => {
+    const now = Math.floor(Date.now() / 60_000);
+    if (now !== minute) {
+      minute = now;
+      used = { api: 0, sapi: 0 };
+    }
+    const weight = WEIGHTS[path] ?? 1;
+    if (path.startsWith('/sapi/')) {
+      used.sapi += weight;
+      return { 'X-SAPI-USED-IP-WEIGHT-1M': String(used.sapi) };
+    }
+    used.api += weight;
+    return { 'X-MBX-USED-WEIGHT-1M': String(used.api) };
+  };
+
   return startStandIn(state, {
     apiKeyHeader: 'x-mbx-apikey',
     routes,
@@ -48,16 +105,16 @@ export async function startFakeBinance(options: ExchangeOptions = {}) {
       '/sapi/v1/capital/withdraw/history',
     ]),
     authenticate: (request, url, body, apiKey) => authenticate(state, request, url, body, apiKey),
-    notFound: { status: 404, body: { code: -1100, msg: 'Unknown endpoint.' } },
-    rateLimitBody: RATE_LIMITED,
-    banBody: BANNED,
-    headers: { 'X-MBX-USED-WEIGHT-1M': '1' },
+    notFound: error(404, -1100, 'Unknown endpoint.'),
+    rateLimited: RATE_LIMITED,
+    banned: BANNED,
+    headers,
   });
 }
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 
-/** Binance's SIGNED checks, in its order: key present and well-formed, known, signature, time. */
+/** Binance's SIGNED checks: key present and well-formed, known, parameters, signature, time. */
 function authenticate(
   state: ExchangeState,
   request: IncomingMessage,
@@ -65,24 +122,32 @@ function authenticate(
   body: string,
   apiKey: string | undefined,
 ): Reply | undefined {
-  if (!apiKey || !/^[A-Za-z0-9_-]{1,128}$/.test(apiKey)) return { status: 401, body: KEY_FORMAT };
+  if (!apiKey || !/^[A-Za-z0-9_-]{1,128}$/.test(apiKey)) return KEY_FORMAT;
   const account = state.accounts.get(apiKey);
-  if (!account || account.revoked) return { status: 401, body: INVALID_KEY };
+  if (!account || account.revoked) return INVALID_KEY;
+  const timestamp = numberParam(url, 'timestamp');
+  if (timestamp === undefined) return missing('timestamp');
+  const signature = url.searchParams.get('signature');
+  if (!signature) return missing('signature');
+  // The signed payload: the query string as sent, without the signature, then the body.
   const query = (request.url ?? '').split('?')[1] ?? '';
-  const signature = url.searchParams.get('signature') ?? '';
-  const payload = query.replace(/&?signature=[^&]*/, '') + body;
+  const payload =
+    query
+      .split('&')
+      .filter((part) => !part.startsWith('signature='))
+      .join('&') + body;
   const expected = createHmac('sha256', account.secret).update(payload).digest('hex');
   if (
     signature.length !== expected.length ||
     !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))
   ) {
-    return { status: 400, body: BAD_SIGNATURE };
+    return BAD_SIGNATURE;
   }
-  const timestamp = Number(url.searchParams.get('timestamp'));
-  const recvWindow = Number(url.searchParams.get('recvWindow') ?? 5000);
-  if (!Number.isFinite(timestamp) || Math.abs(Date.now() - timestamp) > recvWindow) {
-    return { status: 400, body: STALE };
-  }
+  const recvWindow = numberParam(url, 'recvWindow') ?? 5000;
+  if (recvWindow > 60_000) return BAD_RECV_WINDOW;
+  const now = Date.now();
+  if (timestamp > now + 1000) return AHEAD;
+  if (now - timestamp > recvWindow) return OUTSIDE_WINDOW;
   return undefined;
 }
 
@@ -92,9 +157,12 @@ function exchangeInfo(state: ExchangeState) {
     serverTime: Date.now(),
     rateLimits: [
       { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 },
+      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100 },
+      { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: 200000 },
+      { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61000 },
     ],
     exchangeFilters: [],
-    symbols: [...state.markets].map(([, market]) => ({
+    symbols: [...state.markets.values()].map((market) => ({
       symbol: `${market.base}${market.quote}`,
       status: 'TRADING',
       baseAsset: market.base,
@@ -107,9 +175,11 @@ function exchangeInfo(state: ExchangeState) {
       orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'],
       icebergAllowed: true,
       ocoAllowed: true,
+      otoAllowed: true,
       quoteOrderQtyMarketAllowed: true,
       allowTrailingStop: true,
       cancelReplaceAllowed: true,
+      amendAllowed: false,
       isSpotTradingAllowed: true,
       isMarginTradingAllowed: false,
       filters: [
@@ -125,6 +195,13 @@ function exchangeInfo(state: ExchangeState) {
           maxQty: '9000.00000000',
           stepSize: '0.00001000',
         },
+        { filterType: 'ICEBERG_PARTS', limit: 10 },
+        {
+          filterType: 'MARKET_LOT_SIZE',
+          minQty: '0.00000000',
+          maxQty: '100.00000000',
+          stepSize: '0.00000000',
+        },
         {
           filterType: 'NOTIONAL',
           minNotional: '5.00000000',
@@ -133,6 +210,8 @@ function exchangeInfo(state: ExchangeState) {
           applyMaxToMarket: false,
           avgPriceMins: 5,
         },
+        { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
+        { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: 5 },
       ],
       permissions: [],
       permissionSets: [['SPOT']],
@@ -142,12 +221,27 @@ function exchangeInfo(state: ExchangeState) {
   };
 }
 
-function tickers(state: ExchangeState) {
+/** All markets' 24h tickers, or those named by `symbol` / `symbols` (a JSON array). */
+function tickers(state: ExchangeState, url: URL): Reply {
+  let wanted: Set<string> | undefined;
+  const one = url.searchParams.get('symbol');
+  const many = url.searchParams.get('symbols');
+  if (one) wanted = new Set([one]);
+  else if (many) {
+    try {
+      wanted = new Set(JSON.parse(many) as string[]);
+    } catch {
+      return error(400, -1100, "Illegal characters found in parameter 'symbols'.");
+    }
+  }
   const now = Date.now();
-  return [...state.markets].map(([symbol, market]) => {
+  const rows = [];
+  for (const [symbol, market] of state.markets) {
+    const id = `${market.base}${market.quote}`;
+    if (wanted && !wanted.has(id)) continue;
     const last = state.prices.get(symbol) ?? '0';
-    return {
-      symbol: `${market.base}${market.quote}`,
+    rows.push({
+      symbol: id,
       priceChange: '0.00000000',
       priceChangePercent: '0.000',
       weightedAvgPrice: last,
@@ -168,8 +262,10 @@ function tickers(state: ExchangeState) {
       firstId: 1,
       lastId: 100,
       count: 100,
-    };
-  });
+    });
+  }
+  if (one && rows.length === 0) return error(400, -1121, 'Invalid symbol.');
+  return ok(one ? rows[0] : rows);
 }
 
 function account(state: ExchangeState, apiKey: string) {
@@ -194,11 +290,20 @@ function account(state: ExchangeState, apiKey: string) {
   };
 }
 
-/** Binance filters history by `startTime` / `endTime` (ms) on the record's time. */
+/**
+ * Binance's history window: `startTime`..`endTime` (ms, inclusive) on the record's time, the
+ * last 90 days when neither is given; `coin` filters; newest first, at most `limit` (1000).
+ */
 function history(transfers: Transfer[], url: URL): Transfer[] {
-  const start = Number(url.searchParams.get('startTime') ?? 0);
-  const end = Number(url.searchParams.get('endTime') ?? Number.MAX_SAFE_INTEGER);
-  return transfers.filter((t) => t.timestamp >= start && t.timestamp <= end);
+  const start = numberParam(url, 'startTime');
+  const end = numberParam(url, 'endTime');
+  const to = end ?? Date.now();
+  return transfersBetween(transfers, {
+    from: start ?? (end === undefined ? to - DEFAULT_HISTORY_MS : undefined),
+    to,
+    asset: url.searchParams.get('coin'),
+    limit: Math.min(numberParam(url, 'limit') ?? 1000, 1000),
+  });
 }
 
 const depositRecord = (t: Transfer) => ({
@@ -218,7 +323,9 @@ const depositRecord = (t: Transfer) => ({
   walletType: 0,
 });
 
-/** Withdrawals carry `applyTime` as "YYYY-MM-DD HH:mm:ss" in UTC, as Binance sends it. */
+/** "YYYY-MM-DD HH:mm:ss" in UTC, as Binance writes withdrawal times (whole seconds). */
+const binanceTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+
 const withdrawalRecord = (t: Transfer) => ({
   id: t.id,
   amount: t.amount,
@@ -227,12 +334,12 @@ const withdrawalRecord = (t: Transfer) => ({
   status: t.status === 'ok' ? 6 : 4, // 4 processing, 6 completed
   address: '0x0000000000000000000000000000000000000002',
   txId: `0x${t.id}`,
-  applyTime: new Date(t.timestamp).toISOString().replace('T', ' ').slice(0, 19),
+  applyTime: binanceTime(t.timestamp),
   network: t.asset,
   transferType: 0,
   walletType: 0,
   confirmNo: 12,
   info: '',
   txKey: '',
-  completeTime: new Date(t.timestamp).toISOString().replace('T', ' ').slice(0, 19),
+  completeTime: binanceTime(t.timestamp),
 });

@@ -4,6 +4,9 @@ import type { Socket } from 'node:net';
 // What every local exchange stand-in shares: the exchange's state (markets, prices, accounts by
 // API key), per-key rate limiting, fault injection and request counting. Each protocol file
 // (binance-server.ts, okx-server.ts) speaks its exchange's real REST dialect over this.
+//
+// Everything a request touches is a map lookup or a fixed-size ring: a benchmark drives ~10,000
+// keys through one server, so nothing here scans all accounts.
 
 export interface Balance {
   free: string;
@@ -29,6 +32,14 @@ export interface FakeAccount {
   revoked: boolean;
 }
 
+export interface NewAccount {
+  secret: string;
+  /** OKX (and other exchanges') passphrase. */
+  passphrase?: string;
+  /** `locked` defaults to '0'. */
+  balances?: Record<string, { free: string; locked?: string }>;
+}
+
 export type FaultKind =
   'timeout' | 'status500' | 'status502' | 'rateLimit429' | 'ban418' | 'malformedJson';
 
@@ -36,20 +47,27 @@ export interface FaultRule {
   kind: FaultKind;
   /** Only requests whose path starts with this. */
   path?: string;
-  /** Only requests signed with this API key. */
+  /** Only requests carrying this API key. */
   apiKey?: string;
   /** How many requests it hits (default 1; Infinity: until replaced; 0: removes it). */
   times?: number;
+  /** Sent as `Retry-After` with a 429 or 418. */
   retryAfterSeconds?: number;
 }
 
 export interface Stats {
+  /** Every request that arrived, answered or not. */
   total: number;
   byPath: Record<string, number>;
+  /** Requests carrying an API key (signed endpoints), by key. */
   byKey: Record<string, number>;
-  /** Requests answered 429 because their key was over its limit (or by a 429/418 rule). */
+  /** Answers with HTTP 429: per-key limit and injected `rateLimit429`. */
   rateLimited: number;
-  /** Arrival of each request (the last 10,000): when, where, with which key. */
+  /** Requests that arrived while their key was over its per-key limit (each answered 429). */
+  violations: number;
+  /** Answers with HTTP 418 (injected `ban418`). */
+  banned: number;
+  /** Arrival of each request (the first 10,000 since the last reset): when, where, which key. */
   arrivals: Array<{ at: number; path: string; apiKey: string | undefined }>;
 }
 
@@ -58,12 +76,33 @@ export interface ExchangeOptions {
   perKeyRequestsPerSecond?: number;
   /** Delay before every answer. */
   latencyMs?: number;
+  /** Spot markets listed from the start, with their last prices: `{ 'ETH/USDT': '3000.5' }`. */
+  markets?: Record<string, string>;
 }
+
+/** A spread of spot markets quoted in USDT, USDC and BTC, for tests that need "some markets". */
+export const SAMPLE_MARKETS: Readonly<Record<string, string>> = {
+  'BTC/USDT': '60000',
+  'ETH/USDT': '3000',
+  'SOL/USDT': '150',
+  'BTC/USDC': '60010',
+  'ETH/USDC': '3001',
+  'ETH/BTC': '0.05',
+  'SOL/BTC': '0.0025',
+};
 
 export interface Market {
   base: string;
   quote: string;
 }
+
+/** The last `size` arrival times of one key, oldest overwritten first. */
+interface ArrivalRing {
+  times: number[];
+  next: number;
+}
+
+const ARRIVALS_KEPT = 10_000;
 
 /** The state behind a stand-in, and the handle tests drive it with. */
 export class ExchangeState {
@@ -72,18 +111,23 @@ export class ExchangeState {
   readonly markets = new Map<string, Market>();
   stats: Stats = emptyStats();
   private rules: Array<FaultRule & { left: number }> = [];
-  private readonly windows = new Map<string, number[]>();
+  private readonly rings = new Map<string, ArrivalRing>();
+  /** The per-key limit as "at most `windowCount` requests in any `windowMs`". */
+  private readonly windowCount: number;
+  private readonly windowMs: number;
 
-  constructor(readonly options: ExchangeOptions) {}
+  constructor(readonly options: ExchangeOptions) {
+    const perSecond = options.perKeyRequestsPerSecond;
+    if (perSecond !== undefined && !(perSecond > 0)) {
+      throw new Error(`perKeyRequestsPerSecond must be positive, got ${perSecond}`);
+    }
+    // 5/s: any 5 in 1000 ms; 0.5/s: any 1 in 2000 ms.
+    this.windowCount = perSecond === undefined ? 0 : Math.max(1, Math.floor(perSecond));
+    this.windowMs = perSecond === undefined ? 0 : (1000 * this.windowCount) / perSecond;
+    for (const [symbol, last] of Object.entries(options.markets ?? {})) this.setPrice(symbol, last);
+  }
 
-  addAccount(
-    apiKey: string,
-    account: {
-      secret: string;
-      passphrase?: string;
-      balances?: Record<string, Partial<Balance> & { free: string }>;
-    },
-  ): void {
+  addAccount(apiKey: string, account: NewAccount): void {
     const balances = new Map<string, Balance>();
     for (const [asset, balance] of Object.entries(account.balances ?? {})) {
       balances.set(asset, { free: balance.free, locked: balance.locked ?? '0' });
@@ -114,10 +158,13 @@ export class ExchangeState {
     this.account(apiKey).revoked = true;
   }
 
-  /** A spot market and its last price, e.g. `setPrice('ETH/USDT', '3000.5')`. */
+  /** Lists a spot market (if new) and sets its last price, e.g. `setPrice('ETH/USDT', '3000.5')`. */
   setPrice(symbol: string, last: string): void {
-    const [base, quote] = symbol.split('/');
-    if (!base || !quote) throw new Error(`not a BASE/QUOTE symbol: ${symbol}`);
+    const [base, quote, extra] = symbol.split('/');
+    if (!base || !quote || extra !== undefined) {
+      throw new Error(`not a BASE/QUOTE symbol: ${symbol}`);
+    }
+    if (!/^\d+(\.\d+)?$/.test(last)) throw new Error(`not a decimal price: ${last}`);
     this.markets.set(symbol, { base, quote });
     this.prices.set(symbol, last);
   }
@@ -143,34 +190,46 @@ export class ExchangeState {
 
   /** Counts the request and returns the fault to act out, if a rule matches. */
   admit(path: string, apiKey: string | undefined): FaultRule | undefined {
-    this.stats.total += 1;
-    if (this.stats.arrivals.length < 10_000) {
-      this.stats.arrivals.push({ at: Date.now(), path, apiKey });
-    }
-    this.stats.byPath[path] = (this.stats.byPath[path] ?? 0) + 1;
-    if (apiKey) this.stats.byKey[apiKey] = (this.stats.byKey[apiKey] ?? 0) + 1;
-    const rule = this.rules.find(
+    const stats = this.stats;
+    stats.total += 1;
+    if (stats.arrivals.length < ARRIVALS_KEPT)
+      stats.arrivals.push({ at: Date.now(), path, apiKey });
+    stats.byPath[path] = (stats.byPath[path] ?? 0) + 1;
+    if (apiKey) stats.byKey[apiKey] = (stats.byKey[apiKey] ?? 0) + 1;
+    if (this.rules.length === 0) return undefined;
+    const index = this.rules.findIndex(
       (r) =>
-        r.left > 0 &&
         (r.path === undefined || path.startsWith(r.path)) &&
         (r.apiKey === undefined || r.apiKey === apiKey),
     );
+    const rule = this.rules[index];
     if (!rule) return undefined;
     rule.left -= 1;
-    if (rule.kind === 'rateLimit429' || rule.kind === 'ban418') this.stats.rateLimited += 1;
+    if (rule.left <= 0) this.rules.splice(index, 1);
+    if (rule.kind === 'rateLimit429') stats.rateLimited += 1;
+    if (rule.kind === 'ban418') stats.banned += 1;
     return rule;
   }
 
-  /** Whether this key is past its per-second budget (sliding one-second window). */
+  /**
+   * Whether this request puts its key past the per-key limit: a sliding window over the key's
+   * last arrivals (refused ones included, as exchanges count them too). O(1) per request.
+   */
   overLimit(apiKey: string): boolean {
-    const limit = this.options.perKeyRequestsPerSecond;
-    if (limit === undefined) return false;
+    if (this.windowCount === 0) return false;
     const now = Date.now();
-    const recent = (this.windows.get(apiKey) ?? []).filter((t) => now - t < 1000);
-    recent.push(now);
-    this.windows.set(apiKey, recent);
-    if (recent.length <= limit) return false;
+    let ring = this.rings.get(apiKey);
+    if (!ring) {
+      ring = { times: new Array<number>(this.windowCount).fill(-Infinity), next: 0 };
+      this.rings.set(apiKey, ring);
+    }
+    // The arrival `windowCount` requests ago: still in the window means this one is one too many.
+    const oldest = ring.times[ring.next] ?? -Infinity;
+    ring.times[ring.next] = now;
+    ring.next = (ring.next + 1) % this.windowCount;
+    if (now - oldest >= this.windowMs) return false;
     this.stats.rateLimited += 1;
+    this.stats.violations += 1;
     return true;
   }
 }
@@ -180,6 +239,8 @@ const emptyStats = (): Stats => ({
   byPath: {},
   byKey: {},
   rateLimited: 0,
+  violations: 0,
+  banned: 0,
   arrivals: [],
 });
 
@@ -189,7 +250,7 @@ export interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
-  /** Send this text as is (a malformed answer). */
+  /** Send this text as is (a malformed or non-JSON answer). */
   raw?: string;
   /** Never answer. */
   hang?: boolean;
@@ -209,12 +270,15 @@ export async function serve(handler: Handler, latencyMs = 0): Promise<RunningSta
     request.on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-      void Promise.resolve(handler(request, url, body)).then(
-        (reply) => respond(response, reply, latencyMs),
-        (error: unknown) => respond(response, { status: 500, body: { msg: String(error) } }, 0),
-      );
+      void Promise.resolve()
+        .then(() => handler(request, url, body))
+        .then(
+          (reply) => respond(response, reply, latencyMs),
+          (error: unknown) => respond(response, { status: 500, body: { msg: String(error) } }, 0),
+        );
     });
   });
+  server.keepAliveTimeout = 5_000;
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -222,19 +286,21 @@ export async function serve(handler: Handler, latencyMs = 0): Promise<RunningSta
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  let closing: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,
     close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
+      (closing ??= new Promise((resolve) => {
         server.close(() => resolve());
-      }),
+        for (const socket of sockets) socket.destroy();
+      })),
   };
 }
 
 function respond(response: ServerResponse, reply: Reply, latencyMs: number): void {
   if (reply.hang) return;
   const send = () => {
+    if (response.destroyed) return;
     const text = reply.raw ?? JSON.stringify(reply.body);
     response.writeHead(reply.status, {
       'content-type': 'application/json;charset=UTF-8',
@@ -246,10 +312,8 @@ function respond(response: ServerResponse, reply: Reply, latencyMs: number): voi
   else send();
 }
 
-/** The answer a fault rule calls for, in the exchange's own error body. */
+/** The answer a fault rule calls for; 429 and 418 carry the given (JSON) bodies. */
 export function faultReply(rule: FaultRule, rateLimitBody: unknown, banBody: unknown): Reply {
-  const retryAfter: Record<string, string> =
-    rule.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(rule.retryAfterSeconds) };
   switch (rule.kind) {
     case 'timeout':
       return { status: 0, body: null, hang: true };
@@ -268,38 +332,46 @@ export function faultReply(rule: FaultRule, rateLimitBody: unknown, banBody: unk
         headers: { 'content-type': 'text/html' },
       };
     case 'rateLimit429':
-      return { status: 429, body: rateLimitBody, headers: retryAfter };
+      return { status: 429, body: rateLimitBody, headers: retryAfter(rule) };
     case 'ban418':
-      return { status: 418, body: banBody, headers: retryAfter };
+      return { status: 418, body: banBody, headers: retryAfter(rule) };
     case 'malformedJson':
       return { status: 200, body: null, raw: '{"balances": [{"asset": "BTC", "free": ' };
   }
 }
+
+const retryAfter = (rule: FaultRule): Record<string, string> =>
+  rule.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(rule.retryAfterSeconds) };
 
 /** What a test holds of a running stand-in: its URL, its knobs and its counters. */
 export function standInHandle(state: ExchangeState, running: RunningStandIn) {
   return {
     url: running.url,
     close: running.close,
-    get stats() {
+    get stats(): Stats {
       return state.stats;
     },
     resetStats: () => state.resetStats(),
-    addAccount: state.addAccount.bind(state),
-    setBalance: state.setBalance.bind(state),
-    addDeposit: state.addDeposit.bind(state),
-    addWithdrawal: state.addWithdrawal.bind(state),
-    revoke: state.revoke.bind(state),
-    setPrice: state.setPrice.bind(state),
-    fail: state.fail.bind(state),
+    addAccount: (apiKey: string, account: NewAccount) => state.addAccount(apiKey, account),
+    setBalance: (apiKey: string, asset: string, free: string, locked?: string) =>
+      state.setBalance(apiKey, asset, free, locked),
+    addDeposit: (apiKey: string, transfer: Transfer) => state.addDeposit(apiKey, transfer),
+    addWithdrawal: (apiKey: string, transfer: Transfer) => state.addWithdrawal(apiKey, transfer),
+    revoke: (apiKey: string) => state.revoke(apiKey),
+    setPrice: (symbol: string, last: string) => state.setPrice(symbol, last),
+    fail: (rule: FaultRule) => state.fail(rule),
   };
 }
+
+export type StandInHandle = ReturnType<typeof standInHandle>;
+
+export type Route = (url: URL, apiKey: string | undefined) => Reply;
 
 /** How one exchange's protocol differs; everything else about serving it is shared. */
 export interface Protocol {
   /** The header carrying the API key (lower case). */
   apiKeyHeader: string;
-  routes: Record<string, (url: URL, apiKey?: string) => Reply>;
+  routes: Record<string, Route>;
   /** Paths that need a signature. */
   signed: ReadonlySet<string>;
   /** The exchange's own refusal of a request's credentials, or undefined when they hold. */
@@ -307,37 +379,85 @@ export interface Protocol {
     request: IncomingMessage,
     url: URL,
     body: string,
-    apiKey?: string,
+    apiKey: string | undefined,
   ): Reply | undefined;
   notFound: Reply;
-  rateLimitBody: unknown;
-  banBody: unknown;
-  /** Headers every answer carries (e.g. Binance's used weight). */
-  headers?: Record<string, string>;
+  /** The exchange's answer past a rate limit (status 429 and its own body). */
+  rateLimited: Reply;
+  /** The exchange's answer to a banned client (status 418). */
+  banned: Reply;
+  /** Headers for every answer to `path` (e.g. Binance's used weight); called once a request. */
+  headers?: (path: string) => Record<string, string>;
 }
 
-/** Starts a stand-in: faults first, then routing, signatures and the per-key limit. */
+/**
+ * Starts a stand-in. A request is counted, then meets the fault rules, the routes, the
+ * signature checks (signed paths only) and the per-key limit, in that order.
+ */
 export async function startStandIn(state: ExchangeState, protocol: Protocol) {
-  const running = await serve((request, url, body) => {
-    const apiKey = headerValue(request, protocol.apiKeyHeader);
+  const reply = (request: IncomingMessage, url: URL, body: string, apiKey?: string): Reply => {
     const fault = state.admit(url.pathname, apiKey);
-    if (fault) return faultReply(fault, protocol.rateLimitBody, protocol.banBody);
+    if (fault) return exchangeFault(fault, protocol);
     const route = protocol.routes[url.pathname];
     if (!route || request.method !== 'GET') return protocol.notFound;
     if (protocol.signed.has(url.pathname)) {
       const refused = protocol.authenticate(request, url, body, apiKey);
       if (refused) return refused;
+      if (apiKey && state.overLimit(apiKey)) {
+        return {
+          ...protocol.rateLimited,
+          headers: { ...protocol.rateLimited.headers, 'Retry-After': '1' },
+        };
+      }
     }
-    if (apiKey && state.overLimit(apiKey)) {
-      return { status: 429, body: protocol.rateLimitBody, headers: { 'Retry-After': '1' } };
-    }
-    const reply = route(url, apiKey);
-    return { ...reply, headers: { ...protocol.headers, ...reply.headers } };
+    return route(url, apiKey);
+  };
+  const running = await serve((request, url, body) => {
+    const apiKey = headerValue(request, protocol.apiKeyHeader);
+    const answer = reply(request, url, body, apiKey);
+    if (!protocol.headers || answer.hang) return answer;
+    return { ...answer, headers: { ...protocol.headers(url.pathname), ...answer.headers } };
   }, state.options.latencyMs);
   return standInHandle(state, running);
+}
+
+/** A fault in the exchange's own words: its 429 and 418 answers, Retry-After when the rule has one. */
+function exchangeFault(rule: FaultRule, protocol: Protocol): Reply {
+  const own =
+    rule.kind === 'rateLimit429'
+      ? protocol.rateLimited
+      : rule.kind === 'ban418'
+        ? protocol.banned
+        : undefined;
+  if (!own) return faultReply(rule, null, null);
+  return { ...own, headers: { ...own.headers, ...retryAfter(rule) } };
 }
 
 export function headerValue(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Transfers between `from` and `to` (inclusive, ms), newest first, at most `limit`. */
+export function transfersBetween(
+  transfers: readonly Transfer[],
+  options: { from?: number; to?: number; asset?: string | null; limit?: number },
+): Transfer[] {
+  const from = options.from ?? -Infinity;
+  const to = options.to ?? Infinity;
+  return transfers
+    .filter(
+      (t) =>
+        t.timestamp >= from && t.timestamp <= to && (!options.asset || t.asset === options.asset),
+    )
+    .sort((a, b) => b.timestamp - a.timestamp)
+    .slice(0, options.limit ?? Infinity);
+}
+
+/** A query parameter as a finite number, or undefined when absent or not a number. */
+export function numberParam(url: URL, name: string): number | undefined {
+  const text = url.searchParams.get(name);
+  if (text === null || text === '') return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
 }

@@ -4,39 +4,58 @@ import { Dec } from '../../../src/valuation/index.ts';
 import {
   ExchangeState,
   headerValue,
+  numberParam,
   startStandIn,
+  transfersBetween,
   type ExchangeOptions,
   type Reply,
+  type Route,
   type Transfer,
 } from './common.ts';
 
 // A local server speaking OKX's v5 REST protocol, as ccxt's `okx` uses it for spot: instruments
-// and tickers; SIGNED balance, deposit and withdrawal history. OKX signs differently from
-// Binance: Base64(HMAC-SHA256(timestamp + METHOD + requestPath + body)) in OK-ACCESS-SIGN, with
-// the key, an ISO timestamp and the passphrase in headers; answers are {code, msg, data}.
+// and tickers; SIGNED currencies, balance, deposit and withdrawal history. OKX signs differently
+// from Binance: Base64(HMAC-SHA256(timestamp + METHOD + requestPath + body)) in OK-ACCESS-SIGN,
+// with the key, an ISO timestamp and the passphrase in headers; answers are {code, msg, data}.
 
 const error = (status: number, code: string, msg: string): Reply => ({
   status,
   body: { code, msg, data: [] },
 });
-const RATE_LIMITED = { code: '50011', msg: 'Too Many Requests', data: [] };
-const INVALID_KEY = () => error(401, '50111', 'Invalid OK-ACCESS-KEY');
-const BAD_SIGN = () => error(401, '50113', 'Invalid Sign');
-const BAD_PASSPHRASE = () => error(401, '50105', 'Invalid OK-ACCESS-PASSPHRASE');
-const EXPIRED = () => error(401, '50102', 'Timestamp request expired');
+const RATE_LIMITED = error(429, '50011', 'Too Many Requests');
+// OKX has no 418 of its own: a ban comes from its edge, as a bare page rather than JSON.
+const BANNED: Reply = {
+  status: 418,
+  body: null,
+  raw: 'Access denied: too many requests',
+  headers: { 'content-type': 'text/plain' },
+};
+const NO_KEY = error(401, '50103', 'Request header "OK-ACCESS-KEY" cannot be empty.');
+const NO_PASSPHRASE = error(401, '50104', 'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.');
+const NO_SIGN = error(401, '50106', 'Request header "OK-ACCESS-SIGN" cannot be empty.');
+const NO_TIMESTAMP = error(401, '50107', 'Request header "OK-ACCESS-TIMESTAMP" cannot be empty.');
+const INVALID_KEY = error(401, '50111', 'Invalid OK-ACCESS-KEY');
+const BAD_TIMESTAMP = error(401, '50112', 'Invalid OK-ACCESS-TIMESTAMP');
+const BAD_SIGN = error(401, '50113', 'Invalid Sign');
+const BAD_PASSPHRASE = error(401, '50105', 'Invalid OK-ACCESS-PASSPHRASE');
+const EXPIRED = error(401, '50102', 'Timestamp request expired');
+
+/** OKX refuses a timestamp more than 30 s away from its clock. */
+const MAX_SKEW_MS = 30_000;
 
 export type FakeOkx = Awaited<ReturnType<typeof startFakeOkx>>;
 
 export async function startFakeOkx(options: ExchangeOptions = {}) {
   const state = new ExchangeState(options);
 
-  const routes: Record<string, (url: URL, apiKey?: string) => Reply> = {
+  const routes: Record<string, Route> = {
     '/api/v5/public/time': () => ok([{ ts: String(Date.now()) }]),
     '/api/v5/public/instruments': (url) =>
-      ok(url.searchParams.get('instType') === 'SPOT' ? instruments(state) : []),
+      ok(url.searchParams.get('instType') === 'SPOT' ? instruments(state, url) : []),
     '/api/v5/market/tickers': (url) =>
       ok(url.searchParams.get('instType') === 'SPOT' ? tickers(state) : []),
-    '/api/v5/account/balance': (_url, apiKey) => ok(balance(state, apiKey ?? '')),
+    '/api/v5/asset/currencies': (url) => ok(currencies(state, url)),
+    '/api/v5/account/balance': (url, apiKey) => ok(balance(state, apiKey ?? '', url)),
     '/api/v5/asset/deposit-history': (url, apiKey) =>
       ok(history(state.account(apiKey ?? '').deposits, url).map(depositRecord)),
     '/api/v5/asset/withdrawal-history': (url, apiKey) =>
@@ -46,74 +65,104 @@ export async function startFakeOkx(options: ExchangeOptions = {}) {
     apiKeyHeader: 'ok-access-key',
     routes,
     signed: new Set([
+      '/api/v5/asset/currencies',
       '/api/v5/account/balance',
       '/api/v5/asset/deposit-history',
       '/api/v5/asset/withdrawal-history',
     ]),
     authenticate: (request, _url, body, apiKey) => authenticate(state, request, body, apiKey),
     notFound: error(404, '50000', 'Not Found'),
-    rateLimitBody: RATE_LIMITED,
-    banBody: RATE_LIMITED,
+    rateLimited: RATE_LIMITED,
+    banned: BANNED,
   });
 }
 
 const ok = (data: unknown[]): Reply => ({ status: 200, body: { code: '0', msg: '', data } });
 
+/** OKX's checks: headers present, key known, timestamp fresh, signature, passphrase. */
 function authenticate(
   state: ExchangeState,
   request: IncomingMessage,
   body: string,
   apiKey: string | undefined,
 ): Reply | undefined {
-  const account = apiKey ? state.accounts.get(apiKey) : undefined;
-  if (!account || account.revoked) return INVALID_KEY();
-  const timestamp = headerValue(request, 'ok-access-timestamp') ?? '';
+  if (!apiKey) return NO_KEY;
+  const passphrase = headerValue(request, 'ok-access-passphrase');
+  if (!passphrase) return NO_PASSPHRASE;
+  const given = headerValue(request, 'ok-access-sign');
+  if (!given) return NO_SIGN;
+  const timestamp = headerValue(request, 'ok-access-timestamp');
+  if (!timestamp) return NO_TIMESTAMP;
+  const account = state.accounts.get(apiKey);
+  if (!account || account.revoked) return INVALID_KEY;
   const at = Date.parse(timestamp);
-  if (Number.isNaN(at) || Math.abs(Date.now() - at) > 30_000) return EXPIRED();
+  if (Number.isNaN(at)) return BAD_TIMESTAMP;
+  if (Math.abs(Date.now() - at) > MAX_SKEW_MS) return EXPIRED;
+  // requestPath is the path with its query string, exactly as sent.
   const payload = `${timestamp}${request.method ?? 'GET'}${request.url ?? ''}${body}`;
   const expected = createHmac('sha256', account.secret).update(payload).digest('base64');
-  const given = headerValue(request, 'ok-access-sign') ?? '';
   if (
     given.length !== expected.length ||
     !timingSafeEqual(Buffer.from(given), Buffer.from(expected))
   ) {
-    return BAD_SIGN();
+    return BAD_SIGN;
   }
-  if (headerValue(request, 'ok-access-passphrase') !== account.passphrase) return BAD_PASSPHRASE();
+  if (passphrase !== account.passphrase) return BAD_PASSPHRASE;
   return undefined;
 }
 
-function instruments(state: ExchangeState) {
-  return [...state.markets.values()].map((m) => ({
-    instType: 'SPOT',
-    instId: `${m.base}-${m.quote}`,
-    uly: '',
-    instFamily: '',
-    baseCcy: m.base,
-    quoteCcy: m.quote,
-    settleCcy: '',
-    ctValCcy: '',
-    optType: '',
-    stk: '',
-    listTime: '1606468572000',
-    expTime: '',
-    lever: '10',
-    tickSz: '0.00000001',
-    lotSz: '0.00000001',
-    minSz: '0.00001',
-    ctVal: '',
-    ctMult: '',
-    ctType: '',
-    alias: '',
-    state: 'live',
-    maxLmtSz: '9999999999',
-    maxMktSz: '1000000',
-    maxTwapSz: '9999999999',
-    maxIcebergSz: '9999999999',
-    maxTriggerSz: '9999999999',
-    maxStopSz: '1000000',
-    ruleType: 'normal',
-  }));
+/** `ccy=BTC,ETH` as a set, or undefined for "all". */
+function currencyFilter(url: URL): Set<string> | undefined {
+  const ccy = url.searchParams.get('ccy');
+  return ccy ? new Set(ccy.split(',')) : undefined;
+}
+
+function instruments(state: ExchangeState, url: URL) {
+  const instId = url.searchParams.get('instId');
+  const rows = [];
+  for (const m of state.markets.values()) {
+    const id = `${m.base}-${m.quote}`;
+    if (instId && instId !== id) continue;
+    rows.push({
+      instType: 'SPOT',
+      instId: id,
+      uly: '',
+      instFamily: '',
+      baseCcy: m.base,
+      quoteCcy: m.quote,
+      settleCcy: '',
+      ctValCcy: '',
+      optType: '',
+      stk: '',
+      listTime: '1606468572000',
+      auctionEndTime: '',
+      contTdSwTime: '',
+      openType: '',
+      expTime: '',
+      lever: '10',
+      tickSz: '0.00000001',
+      lotSz: '0.00000001',
+      minSz: '0.00001',
+      ctVal: '',
+      ctMult: '',
+      ctType: '',
+      alias: '',
+      state: 'live',
+      ruleType: 'normal',
+      maxLmtSz: '9999999999',
+      maxMktSz: '1000000',
+      maxLmtAmt: '20000000',
+      maxMktAmt: '1000000',
+      maxTwapSz: '9999999999',
+      maxIcebergSz: '9999999999',
+      maxTriggerSz: '9999999999',
+      maxStopSz: '1000000',
+      futureSettlement: false,
+      tradeQuoteCcyList: [m.quote],
+      instIdCode: null,
+    });
+  }
+  return rows;
 }
 
 function tickers(state: ExchangeState) {
@@ -141,11 +190,64 @@ function tickers(state: ExchangeState) {
   });
 }
 
-function balance(state: ExchangeState, apiKey: string) {
+/** OKX names a chain `CCY-Network`: BTC-Bitcoin, USDT-ERC20… One chain per asset here. */
+const NETWORKS: Record<string, string> = {
+  BTC: 'Bitcoin',
+  ETH: 'ERC20',
+  USDT: 'ERC20',
+  USDC: 'ERC20',
+  SOL: 'Solana',
+};
+const chainOf = (ccy: string) => `${ccy}-${NETWORKS[ccy] ?? ccy}`;
+
+/** Every asset of the listed markets, on its one chain. */
+function currencies(state: ExchangeState, url: URL) {
+  const wanted = currencyFilter(url);
+  const assets = new Set<string>();
+  for (const m of state.markets.values()) assets.add(m.base).add(m.quote);
+  return [...assets]
+    .filter((ccy) => !wanted || wanted.has(ccy))
+    .map((ccy) => ({
+      ccy,
+      name: ccy,
+      logoLink: '',
+      chain: chainOf(ccy),
+      ctAddr: '',
+      canDep: true,
+      canWd: true,
+      canInternal: true,
+      depEstOpenTime: '',
+      wdEstOpenTime: '',
+      minDep: '0.00000001',
+      minWd: '0.0001',
+      maxWd: '1000000',
+      wdTickSz: '8',
+      wdQuota: '10000000',
+      usedWdQuota: '0',
+      fee: '0.0001',
+      minFee: '0.0001',
+      maxFee: '0.0001',
+      minFeeForCtAddr: '',
+      maxFeeForCtAddr: '',
+      burningFeeRate: '',
+      mainNet: true,
+      needTag: false,
+      minDepArrivalConfirm: '1',
+      minWdUnlockConfirm: '1',
+      depQuotaFixed: '',
+      usedDepQuotaFixed: '',
+      depQuoteDailyLayer2: '',
+    }));
+}
+
+function balance(state: ExchangeState, apiKey: string, url: URL) {
+  const wanted = currencyFilter(url);
   const uTime = String(Date.now());
-  const details = [...state.account(apiKey).balances].map(([ccy, b]) => {
+  const details = [];
+  for (const [ccy, b] of state.account(apiKey).balances) {
+    if (wanted && !wanted.has(ccy)) continue;
     const total = new Dec(b.free).plus(b.locked).toFixed();
-    return {
+    details.push({
       ccy,
       eq: total,
       cashBal: total,
@@ -156,9 +258,11 @@ function balance(state: ExchangeState, apiKey: string) {
       disEq: '',
       eqUsd: '',
       isoEq: '0',
+      liab: '',
+      upl: '',
       uTime,
-    };
-  });
+    });
+  }
   return [
     {
       adjEq: '',
@@ -171,17 +275,24 @@ function balance(state: ExchangeState, apiKey: string) {
       ordFroz: '',
       totalEq: '0',
       uTime,
+      upl: '',
     },
   ];
 }
 
-/** OKX pages history by `before` / `after` (ms): newer than `before`, older than `after`. */
+/**
+ * OKX pages history by `before` / `after` (ms): newer than `before`, older than `after`; `ccy`
+ * filters; newest first, at most `limit` (default and maximum 100).
+ */
 function history(transfers: Transfer[], url: URL): Transfer[] {
-  const before = Number(url.searchParams.get('before') ?? -1);
-  const after = Number(url.searchParams.get('after') ?? Number.MAX_SAFE_INTEGER);
-  return transfers
-    .filter((t) => t.timestamp > before && t.timestamp < after)
-    .sort((a, b) => b.timestamp - a.timestamp);
+  const before = numberParam(url, 'before');
+  const after = numberParam(url, 'after');
+  return transfersBetween(transfers, {
+    from: before === undefined ? undefined : before + 1,
+    to: after === undefined ? undefined : after - 1,
+    asset: url.searchParams.get('ccy'),
+    limit: Math.min(numberParam(url, 'limit') ?? 100, 100),
+  });
 }
 
 const depositRecord = (t: Transfer) => ({
@@ -189,18 +300,18 @@ const depositRecord = (t: Transfer) => ({
   amt: t.amount,
   areaCodeFrom: '',
   ccy: t.asset,
-  chain: `${t.asset}-Mainnet`,
+  chain: chainOf(t.asset),
   depId: t.id,
   from: '',
   fromWdId: '',
-  state: t.status === 'ok' ? '2' : '0',
+  state: t.status === 'ok' ? '2' : '0', // 0 waiting for confirmation, 1 credited, 2 successful
   to: '0x0000000000000000000000000000000000000001',
   ts: String(t.timestamp),
   txId: `0x${t.id}`,
 });
 
 const withdrawalRecord = (t: Transfer) => ({
-  chain: `${t.asset}-Mainnet`,
+  chain: chainOf(t.asset),
   fee: t.fee ?? '0',
   feeCcy: t.asset,
   ccy: t.asset,
@@ -211,7 +322,8 @@ const withdrawalRecord = (t: Transfer) => ({
   areaCodeFrom: '',
   to: '0x0000000000000000000000000000000000000002',
   areaCodeTo: '',
-  state: t.status === 'ok' ? '2' : '1',
+  state: t.status === 'ok' ? '2' : '1', // 1 broadcasting, 2 success
   ts: String(t.timestamp),
+  nonTradableAsset: false,
   wdId: t.id,
 });
