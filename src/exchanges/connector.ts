@@ -152,10 +152,18 @@ function toTransfers(
   return { transfers, next: new Date(Math.min(oldestPending ?? readAt, readAt)) };
 }
 
-/** A ccxt double as the decimal it was parsed from; null when absent or not finite. */
+/**
+ * A ccxt value as a decimal string: a double becomes the shortest decimal it was parsed from;
+ * null when absent, not a number, infinite or negative. Never computed with as a number.
+ */
 export function toDecimal(value: number | string | undefined | null): string | null {
   if (value === undefined || value === null) return null;
-  const number = typeof value === 'string' ? Number(value) : value;
-  if (!Number.isFinite(number) || number < 0) return null;
-  return new Dec(value).toFixed();
+  let decimal: Dec;
+  try {
+    decimal = new Dec(value);
+  } catch {
+    return null; // not a number at all
+  }
+  if (!decimal.isFinite() || decimal.isNegative()) return null;
+  return decimal.toFixed();
 }

@@ -30,24 +30,12 @@ export async function readAccount(
   if (prices.btcUsd === null) {
     throw new SourceError('unavailable', `${sources.priceSource(target.market)} has no BTC price`);
   }
-  const takenAt = new Date();
+  const base = { takenAt: new Date(), holdings, prices: { ...prices, btcUsd: prices.btcUsd } };
   if (!options.transfers || target.kind !== 'exchange') {
-    return {
-      takenAt,
-      holdings,
-      prices: { ...prices, btcUsd: prices.btcUsd },
-      transfers: null,
-      cursors: null,
-    };
+    return { ...base, transfers: null, cursors: null };
   }
   const read = await sources
     .exchange(target.market.market_code)
     .fetchTransfers(target.credentials, options.cursors);
-  return {
-    takenAt,
-    holdings,
-    prices: { ...prices, btcUsd: prices.btcUsd },
-    transfers: read.transfers,
-    cursors: read.next,
-  };
+  return { ...base, transfers: read.transfers, cursors: read.next };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExchangeClients } from '../../src/exchanges/clients.ts';
-import { ExchangeConnector } from '../../src/exchanges/connector.ts';
+import { ExchangeConnector, toDecimal } from '../../src/exchanges/connector.ts';
 import { DEFAULT_RETRY } from '../../src/exchanges/retry.ts';
 import { findMarket } from '../../src/markets/index.ts';
 import { startFakeBinance } from '../support/exchanges/binance-server.ts';
@@ -80,4 +80,23 @@ describe('ExchangeConnector', () => {
     expect(read.transfers.map((t) => t.id)).not.toContain('deposit:slow-dep');
     expect(read.next.deposits?.getTime()).toBe(pendingAt);
   });
+});
+
+describe('toDecimal: what ccxt hands back, as the decimal the exchange sent', () => {
+  it.each([
+    [0.1, '0.1'],
+    [1e-7, '0.0000001'],
+    [60010.25, '60010.25'],
+    ['0.00012345', '0.00012345'],
+    [0, '0'],
+  ])('%s → %s', (value, decimal) => {
+    expect(toDecimal(value)).toBe(decimal);
+  });
+
+  it.each([undefined, null, Number.NaN, Number.POSITIVE_INFINITY, -1, 'abc'])(
+    '%s → null',
+    (value) => {
+      expect(toDecimal(value)).toBeNull();
+    },
+  );
 });
