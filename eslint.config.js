@@ -13,6 +13,15 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware: a promise nobody awaits or catches is an unhandled rejection waiting to happen.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     // Hardhat reads its config as CommonJS.
     files: ['**/*.cjs'],
     languageOptions: {

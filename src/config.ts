@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /** The one typed view of the environment. Everything configurable is read here, once. */
@@ -11,9 +12,56 @@ export interface Config {
   /** Base64 or hex of 32 bytes; generated into the data directory when absent (embedded only). */
   masterKey: string | undefined;
   logLevel: string;
-  /** Seed the demo user on an empty database at start (`OPENCOMMAS_DEMO=off` to disable). */
-  seedDemoWhenEmpty: boolean;
+  /**
+   * Seed the demo user on an empty database at start: `auto` (the default) seeds only on the
+   * embedded database; `OPENCOMMAS_DEMO=on` also on PostgreSQL, `off` never.
+   */
+  demo: 'auto' | 'on' | 'off';
   sync: SyncConfig;
+  limits: LimitsConfig;
+  http: HttpConfig;
+  database: DatabaseConfig;
+  /** Where Prometheus metrics are served; null when `OPENCOMMAS_METRICS_PORT=off`. */
+  metrics: { port: number; host: string } | null;
+  /** How long a SIGTERM/SIGINT may take before the process exits anyway. */
+  shutdownGraceMs: number;
+}
+
+/** 3Commas' request limits and bans, and the cooldown of on-demand syncs. */
+export interface LimitsConfig {
+  /** Requests per API key per window (`OPENCOMMAS_RATE_LIMIT`, `N/DURATION`); null when `off`. */
+  rate: { points: number; windowMs: number } | null;
+  /** How long a key (or IP) stays refused once over its limit (`OPENCOMMAS_RATE_LIMIT_BLOCK`). */
+  blockMs: number;
+  /** Least time between two on-demand syncs of one account (`OPENCOMMAS_SYNC_COOLDOWN`). */
+  onDemandCooldownMs: number;
+}
+
+/** What the HTTP listener accepts, so slow or huge requests cannot tie it up. */
+export interface HttpConfig {
+  /**
+   * Proxies allowed to name the caller in `X-Forwarded-For` (`OPENCOMMAS_TRUST_PROXY`, CIDRs);
+   * empty: the header is ignored.
+   */
+  trustProxy: string[];
+  /** Largest request body in bytes (`OPENCOMMAS_BODY_LIMIT`, default 1 MiB). */
+  bodyLimit: number;
+  /** Largest request head (request line + headers) in bytes. */
+  maxHeaderSize: number;
+  /** Whole-request deadline (`OPENCOMMAS_REQUEST_TIMEOUT`, default 30s). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this (`OPENCOMMAS_KEEP_ALIVE_TIMEOUT`). */
+  keepAliveTimeoutMs: number;
+}
+
+/** Pool hygiene towards PostgreSQL. */
+export interface DatabaseConfig {
+  /** Giving up on opening a connection (`OPENCOMMAS_DB_CONNECT_TIMEOUT`, default 5s). */
+  connectTimeoutMs: number;
+  /** Longest statement before PostgreSQL cancels it (`OPENCOMMAS_DB_STATEMENT_TIMEOUT`). */
+  statementTimeoutMs: number;
+  /** Connections per process (`OPENCOMMAS_DB_POOL_SIZE`, default 10). */
+  poolSize: number;
 }
 
 /** How live balances are read: where from, how often, how politely. */
@@ -55,8 +103,83 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: nonEmpty(env.DATABASE_URL),
     masterKey: nonEmpty(env.OPENCOMMAS_MASTER_KEY),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
-    seedDemoWhenEmpty: parseSwitch('OPENCOMMAS_DEMO', env.OPENCOMMAS_DEMO ?? 'on'),
+    demo: parseDemo(env.OPENCOMMAS_DEMO),
     sync: loadSyncConfig(env),
+    limits: loadLimitsConfig(env),
+    http: loadHttpConfig(env),
+    database: {
+      connectTimeoutMs: duration(env, 'OPENCOMMAS_DB_CONNECT_TIMEOUT', '5s'),
+      statementTimeoutMs: duration(env, 'OPENCOMMAS_DB_STATEMENT_TIMEOUT', '15s'),
+      poolSize: parseCount('OPENCOMMAS_DB_POOL_SIZE', env.OPENCOMMAS_DB_POOL_SIZE ?? '10'),
+    },
+    metrics: parseMetrics(env),
+    shutdownGraceMs: duration(env, 'OPENCOMMAS_SHUTDOWN_GRACE', '10s'),
+  };
+}
+
+const duration = (env: Env, name: string, fallback: string) =>
+  parseDuration(name, nonEmpty(env[name]) ?? fallback);
+
+function loadLimitsConfig(env: Env): LimitsConfig {
+  return {
+    rate: parseRate('OPENCOMMAS_RATE_LIMIT', nonEmpty(env.OPENCOMMAS_RATE_LIMIT) ?? '100/1m'),
+    blockMs: duration(env, 'OPENCOMMAS_RATE_LIMIT_BLOCK', '5m'),
+    onDemandCooldownMs: duration(env, 'OPENCOMMAS_SYNC_COOLDOWN', '30s'),
+  };
+}
+
+function loadHttpConfig(env: Env): HttpConfig {
+  return {
+    trustProxy: parseCidrs('OPENCOMMAS_TRUST_PROXY', env.OPENCOMMAS_TRUST_PROXY),
+    bodyLimit: parseCount('OPENCOMMAS_BODY_LIMIT', env.OPENCOMMAS_BODY_LIMIT ?? String(1 << 20)),
+    maxHeaderSize: 16 * 1024,
+    requestTimeoutMs: duration(env, 'OPENCOMMAS_REQUEST_TIMEOUT', '30s'),
+    keepAliveTimeoutMs: duration(env, 'OPENCOMMAS_KEEP_ALIVE_TIMEOUT', '5s'),
+  };
+}
+
+/** `100/1m`: N requests per DURATION; `off` disables limits and bans. */
+export function parseRate(name: string, text: string): LimitsConfig['rate'] {
+  if (text.toLowerCase() === 'off') return null;
+  const [count, window, extra] = text.split('/');
+  const points = Number(count);
+  if (extra !== undefined || window === undefined || !Number.isInteger(points) || points < 1) {
+    throw new ConfigError(`${name} must be N/DURATION (e.g. 100/1m) or off, got "${text}"`);
+  }
+  return { points, windowMs: parseDuration(name, window) };
+}
+
+/** A comma-separated list of IPv4/IPv6 addresses or CIDRs. */
+function parseCidrs(name: string, text: string | undefined): string[] {
+  const items = (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  for (const item of items) {
+    const [address = '', bits, extra] = item.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk =
+      bits === undefined || (/^\d+$/.test(bits) && Number(bits) >= 0 && Number(bits) <= maxBits);
+    if (family === 0 || extra !== undefined || !bitsOk) {
+      throw new ConfigError(`${name} must list IP addresses or CIDRs, got "${item}"`);
+    }
+  }
+  return items;
+}
+
+function parseDemo(text: string | undefined): Config['demo'] {
+  const value = nonEmpty(text);
+  if (value === undefined || value.toLowerCase() === 'auto') return 'auto';
+  return parseSwitch('OPENCOMMAS_DEMO', value) ? 'on' : 'off';
+}
+
+function parseMetrics(env: Env): Config['metrics'] {
+  const port = nonEmpty(env.OPENCOMMAS_METRICS_PORT) ?? '9464';
+  if (port.toLowerCase() === 'off') return null;
+  return {
+    port: parsePort(port, 'OPENCOMMAS_METRICS_PORT'),
+    host: nonEmpty(env.OPENCOMMAS_METRICS_HOST) ?? '127.0.0.1',
   };
 }
 
@@ -161,10 +284,10 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function parsePort(text: string): number {
+function parsePort(text: string, name = 'PORT'): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`PORT must be an integer 0..65535, got "${text}"`);
+    throw new ConfigError(`${name} must be an integer 0..65535, got "${text}"`);
   }
   return port;
 }

@@ -11,8 +11,14 @@ export const errorStatus = {
   unauthorized: 401,
   access_denied: 403,
   not_found: 404,
+  /** 3Commas' teapot: the caller's IP kept calling while refused, and is banned for a while. */
+  ip_banned: 418,
+  /** Over the key's (or IP's) request limit, or an on-demand sync too soon after the last. */
+  rate_limit_exceeded: 429,
   /** An exchange or chain we had to ask could not be reached; nothing was changed. */
   exchange_unavailable: 503,
+  /** The database cannot be reached right now; nothing was changed. Retry shortly. */
+  database_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -20,12 +26,20 @@ export type ErrorAttributes = Record<string, string[]>;
 
 export class AppError extends Error {
   override name = 'AppError';
+  /** Whole seconds after which a retry may succeed (sent as `Retry-After`), for 418/429/503. */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly attributes?: ErrorAttributes,
   ) {
     super(message);
+  }
+
+  retryAfter(ms: number): this {
+    this.retryAfterSeconds = Math.max(1, Math.ceil(ms / 1000));
+    return this;
   }
 }
 

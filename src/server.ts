@@ -48,8 +48,8 @@ export async function startServer(
     onBackgroundError: (error) => logger.warn({ err: error }, 'database connection lost'),
   });
   const services = await createServices(storage, masterKey, { sync: config.sync, logger });
-  const demo =
-    config.seedDemoWhenEmpty && (await isEmpty(services)) ? await seedDemo(services) : undefined;
+  const seedsDemo = config.demo === 'on' || (config.demo === 'auto' && embedded);
+  const demo = seedsDemo && (await isEmpty(services)) ? await seedDemo(services) : undefined;
   const app = await buildApp(services, { logger, adminToken: adminToken(masterKey) });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

@@ -6,6 +6,9 @@ import { toErrorAttributes, type SchemaIssue } from '../validation.ts';
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
+      if (error.retryAfterSeconds !== undefined) {
+        void reply.header('retry-after', String(error.retryAfterSeconds));
+      }
       return reply.code(errorStatus[error.code]).send(toErrorBody(error));
     }
     if (error.validation) {

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, preValidationHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import { authenticate } from '../auth/authenticate.ts';
 import type { KeyStore, ResolvedKey } from '../auth/key-store.ts';
 import type { Permission } from '../auth/permissions.ts';
@@ -18,7 +18,7 @@ const header = (value: string | string[] | undefined) => (Array.isArray(value) ?
  * nothing about parameters. Node lower-cases header names, so `APIKEY`, `Apikey` and `apikey`
  * all arrive as `apikey`.
  */
-export function signed(keyStore: KeyStore, permission: Permission): preValidationHookHandler {
+export function signed(keyStore: KeyStore, permission: Permission): preValidationAsyncHookHandler {
   return async function verifySigned(request: FastifyRequest, _reply: FastifyReply) {
     const result = await authenticate(
       keyStore,
