@@ -18,6 +18,7 @@ export type ChangeHandler = (change: Change) => void;
  */
 export class ChangeBus {
   private readonly handlers = new Set<ChangeHandler>();
+  private feedUp = true;
 
   constructor(private readonly storage: Storage) {}
 
@@ -25,12 +26,27 @@ export class ChangeBus {
     this.handlers.add(handler);
   }
 
+  /**
+   * Whether this process hears every other process's changes (always on PGlite, which is one
+   * process). While false, caches must not be trusted.
+   */
+  get connected(): boolean {
+    return this.feedUp;
+  }
+
   /** Listen for other processes' changes (PostgreSQL only: PGlite is one process). */
   async start(): Promise<void> {
     if (this.storage.kind !== 'postgres') return;
     await this.storage.listen({
       onNotification: (payload) => this.deliver(parseChange(payload)),
-      onReconnect: () => this.deliver({ everything: true }),
+      onDisconnect: () => {
+        this.feedUp = false;
+        this.deliver({ everything: true });
+      },
+      onReconnect: () => {
+        this.feedUp = true;
+        this.deliver({ everything: true });
+      },
     });
   }
 

@@ -13,14 +13,25 @@ export const CHANGES_CHANNEL = 'opencommas_changes';
 export interface ChangeListener {
   /** The payload of a change notification, from any process. */
   onNotification(payload: string): void;
+  /** The listening connection was lost: until `onReconnect`, notifications are being missed. */
+  onDisconnect(): void;
   /** The listening connection was lost and re-made: notifications may have been missed. */
   onReconnect(): void;
+}
+
+/** Connections of a PostgreSQL pool, for metrics (PGlite has one connection and no pool). */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 export interface Storage {
   kind: StorageKind;
   db: Kysely<Database>;
   listen(listener: ChangeListener): Promise<void>;
+  /** The pool's connections now; undefined on PGlite. */
+  poolStats(): PoolStats | undefined;
   close(): Promise<void>;
 }
 
@@ -63,6 +74,7 @@ async function openPGlite(dataDir: string | undefined): Promise<Storage> {
     async listen(listener) {
       await pglite.listen(CHANGES_CHANNEL, (payload) => listener.onNotification(payload));
     },
+    poolStats: () => undefined,
     close: () => db.destroy(),
   };
 }
@@ -85,6 +97,11 @@ function openPostgres(
     kind: 'postgres',
     db,
     listen: (listener) => notifications.start(listener),
+    poolStats: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    }),
     async close() {
       await notifications.stop();
       await db.destroy();
@@ -129,6 +146,7 @@ class NotificationConnection {
     client.on('end', () => {
       if (client !== this.client) return; // a failed attempt, or stop()
       this.client = undefined;
+      this.listener?.onDisconnect();
       this.reconnectAfter(1000);
     });
     try {
