@@ -42,3 +42,54 @@ describe('sync configuration', () => {
     expect(parseDuration('X', '1h')).toBe(3_600_000);
   });
 });
+
+describe('production configuration', () => {
+  it('defaults: 100 requests a minute per key, 5 minutes refused, no trusted proxy', () => {
+    const config = loadConfig({});
+    expect(config.limits).toEqual({
+      rate: { points: 100, windowMs: 60_000 },
+      blockMs: 300_000,
+      onDemandCooldownMs: 30_000,
+    });
+    expect(config.http.trustProxy).toEqual([]);
+    expect(config.http.bodyLimit).toBe(1024 * 1024);
+    expect(config.metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(config.shutdownGraceMs).toBe(10_000);
+    expect(config.demo).toBe('auto');
+    expect(config.database.statementTimeoutMs).toBe(15_000);
+  });
+
+  it('reads limits, proxies, metrics and the demo switch', () => {
+    const config = loadConfig({
+      OPENCOMMAS_RATE_LIMIT: '40/10s',
+      OPENCOMMAS_RATE_LIMIT_BLOCK: '10s',
+      OPENCOMMAS_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1/128',
+      OPENCOMMAS_METRICS_PORT: 'off',
+      OPENCOMMAS_DEMO: 'on',
+      OPENCOMMAS_SHUTDOWN_GRACE: '3s',
+    });
+    expect(config.limits.rate).toEqual({ points: 40, windowMs: 10_000 });
+    expect(config.limits.blockMs).toBe(10_000);
+    expect(config.http.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1/128']);
+    expect(config.metrics).toBeNull();
+    expect(config.demo).toBe('on');
+    expect(config.shutdownGraceMs).toBe(3000);
+    expect(loadConfig({ OPENCOMMAS_RATE_LIMIT: 'off' }).limits.rate).toBeNull();
+    expect(loadConfig({ OPENCOMMAS_DEMO: 'off' }).demo).toBe('off');
+  });
+
+  it.each([
+    ['OPENCOMMAS_RATE_LIMIT', '100'],
+    ['OPENCOMMAS_RATE_LIMIT', '0/1m'],
+    ['OPENCOMMAS_RATE_LIMIT', '100/soon'],
+    ['OPENCOMMAS_RATE_LIMIT', '1/1m/2'],
+    ['OPENCOMMAS_TRUST_PROXY', '10.0.0.0/33'],
+    ['OPENCOMMAS_TRUST_PROXY', 'proxy.local'],
+    ['OPENCOMMAS_METRICS_PORT', '70000'],
+    ['OPENCOMMAS_SHUTDOWN_GRACE', 'never'],
+    ['OPENCOMMAS_DEMO', 'maybe'],
+  ])('refuses %s=%s with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
