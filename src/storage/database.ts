@@ -42,7 +42,19 @@ export interface StorageOptions {
   dataDir?: string | undefined;
   /** Told of connection losses that no query is waiting on (PostgreSQL restarts, admin kills). */
   onBackgroundError?: ((error: Error) => void) | undefined;
+  /** Pool hygiene towards PostgreSQL (`config.database`); defaults as in `src/config.ts`. */
+  pool?: PoolSettings | undefined;
 }
+
+export interface PoolSettings {
+  /** Giving up on opening a connection, or on waiting for a free one. */
+  connectTimeoutMs: number;
+  /** PostgreSQL cancels longer statements, and ends sessions idle this long inside a transaction. */
+  statementTimeoutMs: number;
+  poolSize: number;
+}
+
+const DEFAULT_POOL: PoolSettings = { connectTimeoutMs: 5000, statementTimeoutMs: 15_000, poolSize: 10 };
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -52,7 +64,11 @@ const keepText = (text: string) => text;
 
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   const storage = options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.onBackgroundError ?? (() => undefined))
+    ? openPostgres(
+        options.databaseUrl,
+        options.pool ?? DEFAULT_POOL,
+        options.onBackgroundError ?? (() => undefined),
+      )
     : await openPGlite(options.dataDir);
   try {
     await migrate(storage.db);
@@ -81,18 +97,40 @@ async function openPGlite(dataDir: string | undefined): Promise<Storage> {
 
 function openPostgres(
   connectionString: string,
+  settings: PoolSettings,
   onBackgroundError: (error: Error) => void,
 ): Storage {
   const types = {
     getTypeParser: (oid: number, format?: 'text' | 'binary') =>
       oid === INT8 ? parseInt8 : oid === NUMERIC ? keepText : pg.types.getTypeParser(oid, format),
   };
-  const pool = new pg.Pool({ connectionString, types, max: 10 });
+  const pool = new pg.Pool({
+    connectionString,
+    types,
+    max: settings.poolSize,
+    // Also bounds the wait for a free connection: while PostgreSQL is away, requests fail fast
+    // (503) instead of queueing without end.
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    statement_timeout: settings.statementTimeoutMs,
+    // A transaction left open (a bug, a stalled process) must not hold its row locks for ever.
+    idle_in_transaction_session_timeout: settings.statementTimeoutMs,
+    // When packets vanish (a host gone, not a refused port) the server cannot cancel anything;
+    // the client gives up a little after the server would have.
+    query_timeout: settings.statementTimeoutMs + settings.connectTimeoutMs,
+    keepAlive: true,
+  });
   // An idle client whose connection dies is replaced on next use; without a handler the
   // pool's 'error' event would crash the process.
   pool.on('error', onBackgroundError);
+  // A checked-out client has no pool listener: a connection dying between two statements of a
+  // transaction would emit an unhandled 'error' and end the process. The statement in flight
+  // (or the next one) fails instead, and the pool drops the broken client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const notifications = new NotificationConnection(connectionString, onBackgroundError);
+  const notifications = new NotificationConnection(
+    { connectionString, connectionTimeoutMillis: settings.connectTimeoutMs, keepAlive: true },
+    onBackgroundError,
+  );
   return {
     kind: 'postgres',
     db,
@@ -109,7 +147,10 @@ function openPostgres(
   };
 }
 
-const RECONNECT_MAX_MS = 30_000;
+// Quick retries, capped low: the service is back within a few seconds of PostgreSQL's return,
+// and one connection attempt every 2 s costs the database nothing.
+const RECONNECT_FIRST_MS = 250;
+const RECONNECT_MAX_MS = 2000;
 
 /**
  * The one connection that LISTENs for other processes' changes. If it drops, it is re-made with
@@ -122,7 +163,7 @@ class NotificationConnection {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly connectionString: string,
+    private readonly clientConfig: pg.ClientConfig,
     private readonly onBackgroundError: (error: Error) => void,
   ) {}
 
@@ -140,14 +181,14 @@ class NotificationConnection {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString });
+    const client = new pg.Client(this.clientConfig);
     client.on('notification', (message) => this.listener?.onNotification(message.payload ?? ''));
     client.on('error', (error) => this.onBackgroundError(error));
     client.on('end', () => {
       if (client !== this.client) return; // a failed attempt, or stop()
       this.client = undefined;
       this.listener?.onDisconnect();
-      this.reconnectAfter(1000);
+      this.reconnectAfter(RECONNECT_FIRST_MS);
     });
     try {
       await client.connect();
@@ -156,6 +197,10 @@ class NotificationConnection {
       await client.end().catch(() => undefined);
       throw error;
     }
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     this.client = client;
   }
 
@@ -163,7 +208,9 @@ class NotificationConnection {
     if (this.stopped) return;
     this.retryTimer = setTimeout(() => {
       this.connect().then(
-        () => this.listener?.onReconnect(),
+        () => {
+          if (!this.stopped) this.listener?.onReconnect();
+        },
         (error: Error) => {
           this.onBackgroundError(error);
           this.reconnectAfter(Math.min(delayMs * 2, RECONNECT_MAX_MS));
