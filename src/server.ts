@@ -46,6 +46,7 @@ export async function startServer(
     databaseUrl: config.databaseUrl,
     dataDir: embedded ? pgliteDir(config) : undefined,
     onBackgroundError: (error) => logger.warn({ err: error }, 'database connection lost'),
+    pool: config.database,
   });
   const services = await createServices(storage, masterKey, { sync: config.sync, logger });
   const seedsDemo = config.demo === 'on' || (config.demo === 'auto' && embedded);

@@ -25,6 +25,7 @@ export async function connect(config: Config): Promise<Executor> {
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     dataDir: config.databaseUrl ? undefined : pgliteDir(config),
+    pool: config.database,
   });
   const services = await createServices(storage, masterKey, { sync: config.sync });
   return {

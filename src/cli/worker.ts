@@ -18,6 +18,7 @@ export async function runWorker(): Promise<void> {
   const storage = await openStorage({
     databaseUrl: config.databaseUrl,
     onBackgroundError: (error) => logger.warn({ err: error }, 'database connection lost'),
+    pool: config.database,
   });
   const services = await createServices(storage, resolveMasterKey(config), {
     sync: config.sync,
