@@ -3,7 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { registerErrorHandling } from './errors.ts';
+import { DEFAULT_HTTP_LIMITS, listenerLimits, type HttpLimits } from './limits.ts';
 import { keepRawBodies } from './raw-body.ts';
+import { refuseUnstorableInput } from './storable-input.ts';
 import { accountWriteRoutes } from './routes/account-writes.ts';
 import { accountsRoutes } from './routes/accounts.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -14,6 +16,8 @@ export interface AppOptions {
   logger?: FastifyBaseLogger | undefined;
   /** Enables the admin API (for the CLI) when set. */
   adminToken?: string | undefined;
+  /** Body, head and time limits (`config.http`); the configuration's defaults when absent. */
+  limits?: HttpLimits | undefined;
 }
 
 /** Builds the HTTP app from the services; knows nothing of the process (no listen, no signals). */
@@ -25,10 +29,12 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     // No per-request child logger: with redaction on, building one costs more than the cached
     // answer. Errors are logged with the request id by the error handler instead.
     childLoggerFactory: (logger) => logger,
+    ...listenerLimits(options.limits ?? DEFAULT_HTTP_LIMITS),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
   keepRawBodies(app);
+  refuseUnstorableInput(app);
   await app.register(swagger, {
     // Components keep their schema's $id (AccountEntity) instead of def-N.
     refResolver: {

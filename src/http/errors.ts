@@ -1,12 +1,12 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError, errorStatus, toErrorBody } from '../errors.ts';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, errorStatus, invalid, toErrorBody } from '../errors.ts';
 import { isDatabaseUnavailable } from '../storage/unavailable.ts';
 import { toErrorAttributes, type SchemaIssue } from '../validation.ts';
 
 /** The one place where failures become HTTP answers. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((thrown: FastifyError | AppError, request, reply) => {
-    const error = isDatabaseUnavailable(thrown) ? databaseUnavailable(request, thrown) : thrown;
+    const error = fromStorage(thrown);
     if (error instanceof AppError) {
       if (error.retryAfterSeconds !== undefined) {
         void reply.header('retry-after', String(error.retryAfterSeconds));
@@ -44,21 +44,19 @@ export function registerErrorHandling(app: FastifyInstance): void {
 /** How soon a client may retry while the database is away: reconnects are tried every 2 s. */
 const DATABASE_RETRY_MS = 2000;
 
-let lastOutageLog = 0;
-
-function databaseUnavailable(request: FastifyRequest, cause: unknown): AppError {
-  // Warn, not error: an outage is the operator's to see, but not a bug. Once a second at most,
-  // so that load during an outage does not flood the log.
-  const now = Date.now();
-  if (now - lastOutageLog >= 1000) {
-    lastOutageLog = now;
-    request.log.warn(
-      { err: cause, reqId: request.id, path: request.routeOptions.url },
-      'database unavailable: answering 503',
-    );
+/** Storage failures a caller can act on, as the AppError to answer; anything else as it is. */
+function fromStorage(error: FastifyError | AppError): FastifyError | AppError {
+  if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new AppError(
+      'database_unavailable',
+      'The database is unavailable right now; nothing was changed. Retry shortly.',
+    ).retryAfter(DATABASE_RETRY_MS);
   }
-  return new AppError(
-    'database_unavailable',
-    'The database is unavailable right now; nothing was changed. Retry shortly.',
-  ).retryAfter(DATABASE_RETRY_MS);
+  // Text PostgreSQL cannot store (NUL, invalid UTF-8) is refused before storage by
+  // refuseUnstorableInput; this is the backstop for a path that missed it.
+  if (error.code === '22021' || error.code === '22P05') {
+    return invalid('base', 'contains a NUL byte or text that is not valid UTF-8');
+  }
+  return error;
 }
