@@ -19,6 +19,8 @@ export const errorStatus = {
   exchange_unavailable: 503,
   /** The database cannot be reached right now; nothing was changed. Retry shortly. */
   database_unavailable: 503,
+  /** A readiness check failed (`/readyz`): storage, migrations or the change feed. */
+  not_ready: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

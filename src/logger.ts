@@ -10,6 +10,13 @@ export const redactPaths = [
   'req.headers.signature',
   'req.headers.apikey',
   'req.headers.authorization',
+  // A caller's credentials, should a refusal ever log them under their wire names.
+  'signature',
+  '*.signature',
+  'apikey',
+  '*.apikey',
+  'api_key',
+  '*.api_key',
   '*.secret',
   '*.secret_sealed',
   '*.exchange_secret',

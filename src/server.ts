@@ -5,6 +5,7 @@ import { ConfigError, httpUrl, type Config } from './config.ts';
 import { seedDemo, type DemoCredentials } from './demo/demo.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './logger.ts';
+import { tryStartMetricsServer } from './ops/metrics-server.ts';
 import { removeServerFile, runningServer, writeServerFile } from './server-file.ts';
 import { createServices, type Services } from './services.ts';
 import { openStorage } from './storage/database.ts';
@@ -57,6 +58,7 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = httpUrl(config.host, port);
   if (embedded) writeServerFile(config.dataDir, { url, pid: process.pid });
+  const metricsServer = await tryStartMetricsServer(config.metrics, storage, logger);
   if (options.worker !== false) services.worker.start();
   return {
     app,
@@ -64,6 +66,7 @@ export async function startServer(
     url,
     demo,
     async stop() {
+      await metricsServer?.close();
       await app.close();
       await services.close();
       if (embedded) removeServerFile(config.dataDir);

@@ -1,6 +1,7 @@
 import { resolveMasterKey } from '../auth/master-key.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { tryStartMetricsServer } from '../ops/metrics-server.ts';
 import { createServices } from '../services.ts';
 import { openStorage } from '../storage/database.ts';
 
@@ -24,6 +25,7 @@ export async function runWorker(): Promise<void> {
     sync: config.sync,
     logger,
   });
+  const metricsServer = await tryStartMetricsServer(config.metrics, storage, logger);
   services.worker.start();
   logger.info({ worker: services.worker.id }, 'sync worker started');
   let stopping = false;
@@ -31,6 +33,7 @@ export async function runWorker(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, ...services.worker.stats }, 'sync worker stopping');
+    await metricsServer?.close();
     await services.close();
     process.exit(0);
   };

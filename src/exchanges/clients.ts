@@ -1,5 +1,6 @@
 import ccxt, { type Exchange } from 'ccxt';
 import type { MarketConnector } from '../markets/index.ts';
+import { metrics } from '../ops/metrics.ts';
 import { SourceError } from './failures.ts';
 import { KeyLimiters } from './key-limiters.ts';
 import { withOrigin } from './origins.ts';
@@ -19,6 +20,8 @@ export interface ExchangeSettings {
   timeoutMs: number;
   /** Our budget per API key, below what the exchange allows one key. */
   keyRequestsPerSecond: number;
+  /** The 3Commas market code, for metrics; the ccxt id when absent. */
+  marketCode?: string | undefined;
 }
 
 type CcxtConnector = Extract<MarketConnector, { type: 'ccxt' }>;
@@ -133,6 +136,23 @@ export class ExchangeClients {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
+  /**
+   * Counts the exchange's 429 (slow down) and 418 (IP banned) answers, retried ones included:
+   * ccxt hands every REST answer's status to `onRestResponse` before its error mapping, which
+   * turns exchange-specific bodies into the same DDoSProtection/RateLimitExceeded either way.
+   */
+  private countPushback(client: Exchange): void {
+    const market = this.settings.marketCode ?? this.connector.exchangeId;
+    const tooMany = metrics.exchangeRefusals.labels(market, '429');
+    const banned = metrics.exchangeRefusals.labels(market, '418');
+    const original = client.onRestResponse.bind(client);
+    client.onRestResponse = (status: unknown, ...rest: unknown[]) => {
+      if (status === 429) tooMany.inc();
+      else if (status === 418) banned.inc();
+      return (original as (...args: unknown[]) => unknown)(status, ...rest);
+    };
+  }
+
   private build(): Exchange {
     const Class = (ccxt as unknown as Record<string, ExchangeClass | undefined>)[
       this.connector.exchangeId
@@ -144,6 +164,7 @@ export class ExchangeClients {
       options: { ...this.connector.options },
       ...(this.settings.rateLimitMs === undefined ? {} : { rateLimit: this.settings.rateLimitMs }),
     });
+    this.countPushback(client);
     if (this.settings.origin) {
       client.urls = {
         ...client.urls,

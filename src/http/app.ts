@@ -5,10 +5,12 @@ import type { Services } from '../services.ts';
 import { registerErrorHandling } from './errors.ts';
 import { DEFAULT_HTTP_LIMITS, listenerLimits, type HttpLimits } from './limits.ts';
 import { keepRawBodies } from './raw-body.ts';
+import { registerRequestMetrics } from './request-metrics.ts';
 import { refuseUnstorableInput } from './storable-input.ts';
 import { accountWriteRoutes } from './routes/account-writes.ts';
 import { accountsRoutes } from './routes/accounts.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { healthRoutes } from './routes/health.ts';
 import { systemRoutes } from './routes/system.ts';
 
 export interface AppOptions {
@@ -33,6 +35,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  registerRequestMetrics(app);
   keepRawBodies(app);
   refuseUnstorableInput(app);
   await app.register(swagger, {
@@ -54,6 +57,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       },
     },
   });
+  await app.register(healthRoutes, { services });
   await app.register(systemRoutes, { prefix: '/public/api' });
   await app.register(accountsRoutes, { prefix: '/public/api', services });
   await app.register(accountWriteRoutes, { prefix: '/public/api', services });

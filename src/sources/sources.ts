@@ -59,6 +59,7 @@ export class BalanceSources {
       const clients = new ExchangeClients(market.connector, {
         origin: this.config.exchangeUrls[marketCode],
         rateLimitMs: this.config.exchangeRateLimits[marketCode],
+        marketCode,
         timeoutMs: this.config.timeoutMs,
         keyRequestsPerSecond:
           market.connector.keyRequestsPerSecond ?? DEFAULT_KEY_REQUESTS_PER_SECOND,

@@ -57,3 +57,21 @@ export async function nextDueAt(storage: Storage): Promise<Date | null> {
     FROM accounts WHERE next_sync_at IS NOT NULL`.execute(storage.db);
   return row.rows[0]?.next ?? null;
 }
+
+export interface DueBacklog {
+  /** Accounts whose sync time has passed and that no worker holds. */
+  due: number;
+  /** The earliest scheduled time among them; null when none is due. */
+  oldestDueAt: Date | null;
+}
+
+/** The waiting backlog, for metrics: one query over the `accounts_due` index. */
+export async function dueBacklog(storage: Storage, now = new Date()): Promise<DueBacklog> {
+  const row = await sql<{ due: number | string; oldest: Date | null }>`
+    SELECT count(*) AS due, min(next_sync_at) AS oldest FROM accounts
+    WHERE next_sync_at <= ${now} AND (claimed_until IS NULL OR claimed_until < ${now})`.execute(
+    storage.db,
+  );
+  const first = row.rows[0];
+  return { due: Number(first?.due ?? 0), oldestDueAt: first?.oldest ?? null };
+}

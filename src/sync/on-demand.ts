@@ -1,4 +1,5 @@
 import { invalid } from '../errors.ts';
+import { metrics } from '../ops/metrics.ts';
 import type { Storage } from '../storage/database.ts';
 import type { AccountRow } from '../storage/schema.ts';
 import { isLive, type AccountSync, type SyncOutcome } from './account-sync.ts';
@@ -25,9 +26,14 @@ export class OnDemandSync {
     const deadline = Date.now() + this.leaseMs;
     for (;;) {
       const claimed = await claimOne(this.storage, account.id, token, this.leaseMs);
-      if (claimed) return this.sync.run(claimed, token, true);
-      if (Date.now() > deadline) return { status: 'lost' };
+      if (claimed) return counted(await this.sync.run(claimed, token, true));
+      if (Date.now() > deadline) return counted({ status: 'lost' });
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
     }
   }
+}
+
+function counted(outcome: SyncOutcome): SyncOutcome {
+  metrics.syncs.inc({ outcome: outcome.status, trigger: 'on_demand' });
+  return outcome;
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { metrics } from '../ops/metrics.ts';
 import type { Storage } from '../storage/database.ts';
 import type { AccountSync, SyncOutcome } from './account-sync.ts';
 import { claimDue, newClaimToken, nextDueAt } from './claims.ts';
@@ -59,11 +60,13 @@ export class SyncWorker {
   private async run(): Promise<void> {
     while (this.running) {
       try {
+        const claimStarted = performance.now();
         const room = this.settings.concurrency - this.inflight.size;
         const claimed =
           room > 0
             ? await claimDue(this.storage, newClaimToken(this.id), room, this.settings.leaseMs)
             : [];
+        const round = startRound(claimed.length, claimStarted);
         for (const account of claimed) {
           const token = account.claimed_by ?? '';
           const task = this.sync
@@ -71,9 +74,11 @@ export class SyncWorker {
             .then((outcome) => this.count(outcome))
             .catch((error: unknown) => {
               this.stats.failed += 1;
+              metrics.syncs.inc({ outcome: 'failed', trigger: 'scheduled' });
               this.logger.error({ err: error, accountId: account.id }, 'sync crashed');
             })
             .finally(() => {
+              round.done();
               this.inflight.delete(task);
               this.wake?.();
             });
@@ -90,6 +95,7 @@ export class SyncWorker {
   }
 
   private count(outcome: SyncOutcome): void {
+    metrics.syncs.inc({ outcome: outcome.status, trigger: 'scheduled' });
     if (outcome.status === 'synced') this.stats.synced += 1;
     else if (outcome.status === 'failed') this.stats.failed += 1;
     else this.stats.lost += 1;
@@ -114,4 +120,18 @@ export class SyncWorker {
       this.wake = done;
     });
   }
+}
+
+/**
+ * A round is one claimed batch, from the claim until its last account is done; its duration is
+ * the `opencommas_sync_last_round_duration_seconds` gauge.
+ */
+function startRound(size: number, started: number): { done(): void } {
+  let left = size;
+  return {
+    done() {
+      left -= 1;
+      if (left === 0) metrics.syncRoundSeconds.set((performance.now() - started) / 1000);
+    },
+  };
 }

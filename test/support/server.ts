@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { adminToken } from '../../src/auth/master-key.ts';
 import { signHmac, signRsa } from '../../src/auth/signature.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildApp } from '../../src/http/app.ts';
+import { startMetricsServer, type MetricsServer } from '../../src/ops/metrics-server.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { openStorage } from '../../src/storage/database.ts';
 import { createTestDatabase } from './database.ts';
@@ -16,6 +17,8 @@ export interface TestServer {
   adminToken: string;
   /** The database URL (PostgreSQL runs) or undefined (in-memory PGlite). */
   databaseUrl: string | undefined;
+  /** The Prometheus listener's URL, when the test asked for one (`metrics: true`). */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -23,17 +26,33 @@ export interface TestServer {
  * The real app on real storage, listening on a loopback port. One per test file. `env` sets the
  * sync configuration (OPENCOMMAS_EXCHANGE_URLS etc.); no worker runs unless a test starts one.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  /** The app's logger (to capture log lines); none by default. */
+  logger?: FastifyBaseLogger;
+  /**
+   * Serve metrics on a listener of its own, on a free loopback port. Off by default: test files
+   * run side by side, and none may take the production port 9464.
+   */
+  metrics?: boolean;
+}
+
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   const database = await createTestDatabase();
   const masterKey = randomBytes(32);
   const storage = await openStorage({ databaseUrl: database.url });
   const { sync } = loadConfig({ OPENCOMMAS_EXCHANGE_TIMEOUT: '2s', ...env });
   const services = await createServices(storage, masterKey, { sync });
   const token = adminToken(masterKey);
-  const app = await buildApp(services, { adminToken: token });
+  const app = await buildApp(services, { adminToken: token, logger: options.logger });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  const metricsServer: MetricsServer | undefined = options.metrics
+    ? await startMetricsServer({ host: '127.0.0.1', port: 0 }, storage)
+    : undefined;
   return {
     url: `http://127.0.0.1:${port}`,
     app,
@@ -41,7 +60,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     masterKey,
     adminToken: token,
     databaseUrl: database.url,
+    metricsUrl: metricsServer?.url,
     async close() {
+      await metricsServer?.close();
       await app.close();
       await services.close();
       await database.drop();
