@@ -41,7 +41,14 @@ export interface NewAccount {
 }
 
 export type FaultKind =
-  'timeout' | 'status500' | 'status502' | 'rateLimit429' | 'ban418' | 'malformedJson';
+  | 'timeout'
+  | 'status500'
+  | 'status502'
+  | 'rateLimit429'
+  | 'ban418'
+  | 'malformedJson'
+  /** The usual answer, `delayMs` late (a slow exchange, a request still in flight). */
+  | 'slow';
 
 export interface FaultRule {
   kind: FaultKind;
@@ -53,6 +60,8 @@ export interface FaultRule {
   times?: number;
   /** Sent as `Retry-After` with a 429 or 418. */
   retryAfterSeconds?: number;
+  /** How late a `slow` answer comes (default 1000 ms). */
+  delayMs?: number;
 }
 
 export interface Stats {
@@ -254,6 +263,8 @@ export interface Reply {
   raw?: string;
   /** Never answer. */
   hang?: boolean;
+  /** Answer this late instead of after the server's usual latency. */
+  delayMs?: number;
 }
 
 export interface RunningStandIn {
@@ -297,8 +308,9 @@ export async function serve(handler: Handler, latencyMs = 0): Promise<RunningSta
   };
 }
 
-function respond(response: ServerResponse, reply: Reply, latencyMs: number): void {
+function respond(response: ServerResponse, reply: Reply, usualLatencyMs: number): void {
   if (reply.hang) return;
+  const latencyMs = reply.delayMs ?? usualLatencyMs;
   const send = () => {
     if (response.destroyed) return;
     const text = reply.raw ?? JSON.stringify(reply.body);
@@ -337,6 +349,8 @@ export function faultReply(rule: FaultRule, rateLimitBody: unknown, banBody: unk
       return { status: 418, body: banBody, headers: retryAfter(rule) };
     case 'malformedJson':
       return { status: 200, body: null, raw: '{"balances": [{"asset": "BTC", "free": ' };
+    case 'slow': // answered by the route, late: see startStandIn
+      return { status: 0, body: null, hang: true };
   }
 }
 
@@ -397,7 +411,13 @@ export interface Protocol {
 export async function startStandIn(state: ExchangeState, protocol: Protocol) {
   const reply = (request: IncomingMessage, url: URL, body: string, apiKey?: string): Reply => {
     const fault = state.admit(url.pathname, apiKey);
+    if (fault?.kind === 'slow') {
+      return { ...answer(request, url, body, apiKey), delayMs: fault.delayMs ?? 1000 };
+    }
     if (fault) return exchangeFault(fault, protocol);
+    return answer(request, url, body, apiKey);
+  };
+  const answer = (request: IncomingMessage, url: URL, body: string, apiKey?: string): Reply => {
     const route = protocol.routes[url.pathname];
     if (!route || request.method !== 'GET') return protocol.notFound;
     if (protocol.signed.has(url.pathname)) {
