@@ -44,8 +44,11 @@ export async function createServices(
   const logger = options.logger ?? silentLogger;
   const sealer = createSealer(masterKey);
   const changes = new ChangeBus(storage);
-  const keyStore = new KeyStore(storage, sealer);
-  const lister = new AccountLister(storage);
+  // Both serve nothing from their caches while the change feed is down.
+  const keyStore = new KeyStore(storage, sealer, changes);
+  const lister = new AccountLister(storage, changes);
+  // Every cache (keys, unknown keys, verified signatures, pages) hears every change; on
+  // `everything` (the feed went down or came back) all four are emptied.
   changes.subscribe((change) => {
     keyStore.onChange(change);
     if (change.everything) lister.cache.invalidateAll();

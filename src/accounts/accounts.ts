@@ -3,7 +3,6 @@ import type { Sealer } from '../auth/sealing.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { SourceError } from '../exchanges/failures.ts';
 import type { AccountSync } from '../sync/account-sync.ts';
-import { newClaimToken } from '../sync/claims.ts';
 import { readAccount, type Reading } from '../sync/reading.ts';
 import type { SourceTarget } from '../sources/sources.ts';
 import type { AccountRow } from '../storage/schema.ts';
@@ -60,31 +59,34 @@ export class AccountService {
 
     const live = input.sync !== false && Boolean(input.api_key ?? input.address);
     const target = live ? toTarget(market, input) : undefined;
+    // The network first: no transaction is held open while an exchange answers.
     const reading = target ? await this.firstReading(target) : undefined;
-    const token = newClaimToken('connect');
     const seal = (text: string | undefined) => (text ? this.sealer.seal(text) : null);
-    const row = await this.storage.db
-      .insertInto('accounts')
-      .values({
-        user_id: user.id,
-        market_code: market.market_code,
-        name: input.name.trim(),
-        exchange_api_key: input.api_key ?? null,
-        exchange_secret_sealed: seal(input.secret),
-        exchange_passphrase_sealed: seal(input.passphrase),
-        wallet_address: input.address ?? null,
-        api_keys_expire_at: input.api_keys_expire_at ? new Date(input.api_keys_expire_at) : null,
-        // Due at once: a worker takes it if the first reading could not be made here.
-        next_sync_at: live ? now : null,
-        claimed_by: reading ? token : null,
-        claimed_until: reading ? new Date(now.getTime() + 60_000) : null,
-        updated_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    if (reading) await this.sync.recordFirst(row, reading, token);
-    else if (live) this.onDue();
-    await this.changes.publish({ userId: user.id });
+    const values = {
+      user_id: user.id,
+      market_code: market.market_code,
+      name: input.name.trim(),
+      exchange_api_key: input.api_key ?? null,
+      exchange_secret_sealed: seal(input.secret),
+      exchange_passphrase_sealed: seal(input.passphrase),
+      wallet_address: input.address ?? null,
+      api_keys_expire_at: input.api_keys_expire_at ? new Date(input.api_keys_expire_at) : null,
+      // Due at once if the first reading could not be made here (the reading reschedules).
+      next_sync_at: live ? now : null,
+      updated_at: now,
+    };
+    // The account, its first snapshot and the announcement are one write.
+    const row = await this.changes.transaction(async (tx, announce) => {
+      const inserted = await tx
+        .insertInto('accounts')
+        .values(values)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (reading) await this.sync.recordFirstIn(tx, inserted, reading);
+      announce({ userId: user.id });
+      return inserted;
+    });
+    if (!reading && live) this.onDue();
     // Rendered as of now: the first snapshot was taken after `now`.
     return this.render(row.id, user.display_currency as DisplayCurrency);
   }
@@ -166,28 +168,31 @@ export class AccountService {
       market_code: row.market_code,
       name: row.name,
     });
+    // The network first: no transaction is held open while an exchange answers.
     const reading = await this.firstReading(toTarget(market, input));
-    const token = newClaimToken('keys');
-    const updated = await this.storage.db
-      .updateTable('accounts')
-      .set({
-        exchange_api_key: input.api_key,
-        exchange_secret_sealed: this.sealer.seal(input.secret),
-        exchange_passphrase_sealed: input.passphrase ? this.sealer.seal(input.passphrase) : null,
-        api_keys_expire_at: input.api_keys_expire_at ? new Date(input.api_keys_expire_at) : null,
-        api_key_invalid: false,
-        is_locked: false,
-        lock_reason: null,
-        next_sync_at: now,
-        claimed_by: token,
-        claimed_until: new Date(now.getTime() + 60_000),
-        updated_at: now,
-      })
-      .where('id', '=', row.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    if (reading) await this.sync.recordFirst(updated, reading, token);
-    await this.changes.publish({ userId: row.user_id });
+    await this.changes.transaction(async (tx, announce) => {
+      const updated = await tx
+        .updateTable('accounts')
+        .set({
+          exchange_api_key: input.api_key,
+          exchange_secret_sealed: this.sealer.seal(input.secret),
+          exchange_passphrase_sealed: input.passphrase ? this.sealer.seal(input.passphrase) : null,
+          api_keys_expire_at: input.api_keys_expire_at ? new Date(input.api_keys_expire_at) : null,
+          api_key_invalid: false,
+          is_locked: false,
+          lock_reason: null,
+          next_sync_at: now,
+          // Taken from any worker syncing with the old keys: its result is then not recorded.
+          claimed_by: null,
+          claimed_until: null,
+          updated_at: now,
+        })
+        .where('id', '=', row.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (reading) await this.sync.recordFirstIn(tx, updated, reading);
+      announce({ userId: row.user_id });
+    });
     return this.render(row.id);
   }
 }

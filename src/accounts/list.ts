@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { Type, type Static } from 'typebox';
+import type { ChangeFeed } from '../cache/bounded-cache.ts';
 import type { Storage } from '../storage/database.ts';
 import { PageCache } from './page-cache.ts';
 import { renderAccounts, toJsonBytes } from './render.ts';
@@ -18,16 +19,21 @@ export type ListAccountsQuery = Static<typeof ListAccountsQuery>;
  * window boundary passed, otherwise from storage (then cached).
  */
 export class AccountLister {
-  readonly cache = new PageCache();
+  readonly cache: PageCache;
 
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    feed?: ChangeFeed,
+  ) {
+    this.cache = new PageCache(feed);
+  }
 
   async page(userId: number, query: ListAccountsQuery, now = Date.now()): Promise<Buffer> {
     const key = `${query.page}|${query.per_page}|${query.api_key ?? ''}`;
     const cached = this.cache.get(userId, key, now);
     if (cached) return cached;
 
-    const generation = this.cache.generation(userId);
+    const ticket = this.cache.ticket();
     const user = await this.storage.db
       .selectFrom('users')
       .select('display_currency')
@@ -57,7 +63,7 @@ export class AccountLister {
       new Date(now),
     );
     const body = toJsonBytes(entities);
-    this.cache.set(userId, generation, key, body, validUntil ?? Number.POSITIVE_INFINITY);
+    this.cache.set(userId, ticket, key, body, validUntil ?? Number.POSITIVE_INFINITY, now);
     return body;
   }
 }

@@ -1,64 +1,113 @@
-const MAX_USERS = 10_000;
-const MAX_PAGES_PER_USER = 64;
+import { BoundedCache, type CacheBounds, type ChangeFeed } from '../cache/bounded-cache.ts';
 
-interface UserPages {
-  generation: number;
-  pages: Map<string, { body: Buffer; expiresAt: number }>;
+const MIB = 1024 * 1024;
+
+/** Users whose pages are kept, their bytes in all, and how long a page may be served at most. */
+export const PAGE_CACHE_BOUNDS: CacheBounds = {
+  maxEntries: 10_000,
+  maxBytes: 128 * MIB,
+  ttlMs: 60_000,
+};
+/** Distinct pages (page, per_page, api_key filter) kept per user, least recently used first out. */
+const MAX_PAGES_PER_USER = 64;
+const USER_BYTES = 256;
+const pageBytes = (key: string, body: Buffer) => 160 + key.length + body.length;
+
+interface Page {
+  body: Buffer;
+  expiresAt: number;
 }
 
+interface UserPages {
+  /** In order of use, least recent first. */
+  pages: Map<string, Page>;
+  bytes: number;
+}
+
+const alwaysConnected: ChangeFeed = { connected: true };
+
 /**
- * Each user's rendered pages, as bytes. A page is dropped when anything of its user changes
- * (the generation moves on), and is never served at or after the moment its figures would
- * change by themselves (a snapshot entering or leaving a window, a key state turning).
+ * Each user's rendered pages, as bytes. A user's pages are dropped when anything of that user
+ * changes, and a page is never served at or after the moment its figures would change by
+ * themselves (a snapshot entering or leaving a window, a key state turning), nor past its TTL.
+ * Nothing is served while the change feed is down.
  */
 export class PageCache {
-  private readonly users = new Map<number, UserPages>();
-  /** Moves on when every page must go (changes may have been missed). */
-  private epoch = 0;
+  private readonly users: BoundedCache<number, UserPages>;
 
-  /** Read before rendering; pass to `set` so a render that raced a write is not stored. */
-  generation(userId: number): string {
-    return `${this.epoch}.${this.users.get(userId)?.generation ?? 0}`;
+  constructor(
+    feed: ChangeFeed = alwaysConnected,
+    private readonly bounds: CacheBounds = PAGE_CACHE_BOUNDS,
+  ) {
+    this.users = new BoundedCache({
+      name: 'pages',
+      ...bounds,
+      sizeOf: (entry) => entry.bytes,
+      trusted: () => feed.connected,
+    });
+  }
+
+  /** Take before rendering; pass to `set` so a render that raced a write is not stored. */
+  ticket(): number {
+    return this.users.ticket();
   }
 
   get(userId: number, key: string, now: number): Buffer | undefined {
-    const page = this.users.get(userId)?.pages.get(key);
-    return page && now < page.expiresAt ? page.body : undefined;
+    const entry = this.users.lookup(userId);
+    const page = entry?.pages.get(key);
+    if (entry === undefined || page === undefined || now >= page.expiresAt) {
+      this.users.count(false);
+      return undefined;
+    }
+    this.users.count(true);
+    if (entry.pages.size > 1) {
+      // Most recently used last, so the first is the one to evict.
+      entry.pages.delete(key);
+      entry.pages.set(key, page);
+    }
+    return page.body;
   }
 
-  set(userId: number, generation: string, key: string, body: Buffer, expiresAt: number): void {
-    if (generation !== this.generation(userId)) return;
-    let entry = this.users.get(userId);
-    if (!entry) {
-      if (this.users.size >= MAX_USERS) this.evictOldestUser();
-      entry = { generation: 0, pages: new Map() };
-      this.users.set(userId, entry);
+  /** Stores a page rendered at `now`, valid until `validUntil`, unless a write raced it. */
+  set(
+    userId: number,
+    ticket: number,
+    key: string,
+    body: Buffer,
+    validUntil: number,
+    now: number,
+  ): void {
+    if (!this.users.accepts(userId, ticket)) return;
+    const entry = this.users.lookup(userId) ?? {
+      pages: new Map<string, Page>(),
+      bytes: USER_BYTES,
+    };
+    const previous = entry.pages.get(key);
+    if (previous) {
+      entry.pages.delete(key);
+      entry.bytes -= pageBytes(key, previous.body);
     }
-    if (entry.pages.size >= MAX_PAGES_PER_USER) entry.pages.clear();
-    entry.pages.set(key, { body, expiresAt });
+    for (const [oldKey, old] of entry.pages) {
+      if (entry.pages.size < MAX_PAGES_PER_USER) break;
+      entry.pages.delete(oldKey);
+      entry.bytes -= pageBytes(oldKey, old.body);
+    }
+    entry.pages.set(key, { body, expiresAt: Math.min(validUntil, now + this.bounds.ttlMs) });
+    entry.bytes += pageBytes(key, body);
+    // Stored again so the cache counts the user's bytes as they are now.
+    this.users.set(userId, entry, ticket);
   }
 
   invalidate(userId: number): void {
-    const entry = this.users.get(userId);
-    if (entry) {
-      entry.generation += 1;
-      entry.pages.clear();
-    } else {
-      // Remember the bump: a render already under way for this user must not be stored.
-      this.users.set(userId, { generation: 1, pages: new Map() });
-    }
+    this.users.delete(userId);
   }
 
   invalidateAll(): void {
-    this.epoch += 1;
     this.users.clear();
   }
 
-  private evictOldestUser(): void {
-    const oldest = this.users.keys().next();
-    if (oldest.done) return;
-    this.users.delete(oldest.value);
-    // The evicted user's generation is forgotten; renders under way must not be stored.
-    this.epoch += 1;
+  /** Users with pages, and the bytes of all pages (tests, diagnostics). */
+  sizes(): { entries: number; bytes: number } {
+    return { entries: this.users.size, bytes: this.users.bytes };
   }
 }

@@ -1,6 +1,7 @@
 import { AppError } from '../errors.ts';
 import { ipAllowed } from './ip-rules.ts';
 import type { KeyStore, ResolvedKey } from './key-store.ts';
+import { isWellFormedApiKey } from './keys.ts';
 import type { Permission } from './permissions.ts';
 import { verifySignature } from './signature.ts';
 
@@ -14,17 +15,19 @@ export interface SignedRequest {
   remoteAddress: string | undefined;
 }
 
-const MAX_REMEMBERED = 1024;
-
-/** Verifies the signature, or recognises a body-less request this key already verified. */
-function signatureHolds(key: ResolvedKey, request: SignedRequest, signature: string): boolean {
-  const remembered = request.rawBody ? undefined : `${request.rawUrl}\n${signature}`;
-  if (remembered !== undefined && key.verified.has(remembered)) return true;
+/** Verifies the signature, or recognises a body-less request this very key already verified. */
+function signatureHolds(
+  store: KeyStore,
+  key: ResolvedKey,
+  request: SignedRequest,
+  signature: string,
+): boolean {
+  // A body is not part of the remembered text: requests with one are verified every time.
+  const remembered = request.rawBody ? undefined : `${key.id}\n${request.rawUrl}\n${signature}`;
+  if (remembered !== undefined && store.signatures.get(remembered) === key) return true;
+  const ticket = store.signatures.ticket();
   if (!verifySignature(key.verifier, request.rawUrl, request.rawBody, signature)) return false;
-  if (remembered !== undefined) {
-    if (key.verified.size >= MAX_REMEMBERED) key.verified.clear();
-    key.verified.add(remembered);
-  }
+  if (remembered !== undefined) store.signatures.set(remembered, key, ticket);
   return true;
 }
 
@@ -32,9 +35,10 @@ const invalidKey = () =>
   new AppError('api_key_invalid_or_expired', 'Unauthorized. Invalid or expired api key.');
 
 /**
- * Checks a SIGNED request: key known, not revoked or expired; signature valid; caller IP in the
- * key's whitelist; permission held. Returns the key, or the error to answer — expected failures
- * are values, not exceptions.
+ * Checks a SIGNED request: key known; signature valid; only then the key's state (revoked,
+ * expired), the caller's IP against the key's whitelist, and the permission — so a caller who
+ * holds a key id but cannot sign learns nothing about that key. Returns the key, or the error to
+ * answer — expected failures are values, not exceptions.
  */
 export async function authenticate(
   store: KeyStore,
@@ -48,9 +52,17 @@ export async function authenticate(
       'Unauthorized. The Apikey header is missing.',
     );
   }
+  // Not of the form we issue: no cache entry, no query — it cannot be ours.
+  if (!isWellFormedApiKey(request.apiKey)) return invalidKey();
   const cached = store.peek(request.apiKey);
   const key = cached === undefined ? await store.load(request.apiKey) : cached;
   if (!key) return invalidKey();
+  if (!request.signature) {
+    return new AppError('signature_invalid', 'The Signature header is missing.');
+  }
+  if (!signatureHolds(store, key, request, request.signature)) {
+    return new AppError('signature_invalid', 'Provided signature is invalid');
+  }
   if (key.revoked) {
     return new AppError(
       'api_key_invalid_or_expired',
@@ -59,12 +71,6 @@ export async function authenticate(
   }
   if (key.expiresAt !== null && key.expiresAt <= now) {
     return new AppError('api_key_invalid_or_expired', 'Unauthorized. The API key has expired.');
-  }
-  if (!request.signature) {
-    return new AppError('signature_invalid', 'The Signature header is missing.');
-  }
-  if (!signatureHolds(key, request, request.signature)) {
-    return new AppError('signature_invalid', 'Provided signature is invalid');
   }
   if (!ipAllowed(key.ipRules, request.remoteAddress)) {
     return new AppError(

@@ -34,6 +34,15 @@ export interface CreatedKey {
 
 /** 64 characters, like the keys 3Commas issues. */
 const newToken = () => randomBytes(32).toString('hex');
+const API_KEY_FORMAT = /^[0-9a-f]{64}$/;
+
+/**
+ * Whether `text` has the form of a key `newToken` makes: anything else cannot be one of ours and
+ * is refused before any cache or database lookup (it could not fill either).
+ */
+export function isWellFormedApiKey(text: string): boolean {
+  return text.length === 64 && API_KEY_FORMAT.test(text);
+}
 
 export class ApiKeyService {
   constructor(
@@ -51,20 +60,23 @@ export class ApiKeyService {
 
     const apiKey = newToken();
     const secret = rsaPublicKey ? undefined : newToken();
-    const row = await this.storage.db
-      .insertInto('api_keys')
-      .values({
-        user_id: input.user_id,
-        api_key: apiKey,
-        secret_sealed: secret ? this.sealer.seal(secret) : null,
-        rsa_public_key: rsaPublicKey,
-        permissions,
-        ip_whitelist: ipWhitelist,
-        expires_at: expiresAt,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await this.changes.publish({ apiKey });
+    const row = await this.changes.transaction(async (tx, announce) => {
+      // Announced too: a process may remember this key as unknown.
+      announce({ apiKey });
+      return tx
+        .insertInto('api_keys')
+        .values({
+          user_id: input.user_id,
+          api_key: apiKey,
+          secret_sealed: secret ? this.sealer.seal(secret) : null,
+          rsa_public_key: rsaPublicKey,
+          permissions,
+          ip_whitelist: ipWhitelist,
+          expires_at: expiresAt,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+    });
     return {
       id: row.id,
       user_id: input.user_id,
@@ -80,13 +92,17 @@ export class ApiKeyService {
     input: RevokeKeyInput,
     now = new Date(),
   ): Promise<{ api_key: string; revoked_at: string }> {
-    const row = await this.storage.db
-      .updateTable('api_keys')
-      .set({ revoked_at: now })
-      .where('api_key', '=', input.api_key)
-      .where('revoked_at', 'is', null)
-      .returning('revoked_at')
-      .executeTakeFirst();
+    const row = await this.changes.transaction(async (tx, announce) => {
+      const revoked = await tx
+        .updateTable('api_keys')
+        .set({ revoked_at: now })
+        .where('api_key', '=', input.api_key)
+        .where('revoked_at', 'is', null)
+        .returning('revoked_at')
+        .executeTakeFirst();
+      if (revoked) announce({ apiKey: input.api_key });
+      return revoked;
+    });
     if (!row) {
       const exists = await this.storage.db
         .selectFrom('api_keys')
@@ -96,7 +112,6 @@ export class ApiKeyService {
       if (!exists) throw notFound('API key');
       throw invalid('api_key', 'is already revoked');
     }
-    await this.changes.publish({ apiKey: input.api_key });
     return { api_key: input.api_key, revoked_at: (row.revoked_at ?? now).toISOString() };
   }
 

@@ -19,7 +19,11 @@ export class InvalidRsaKeyError extends Error {
   override name = 'InvalidRsaKeyError';
 }
 
+// What current guidance accepts: shorter moduli are breakable, longer ones make every verification
+// slow for no gain, and a small exponent (3) invites padding attacks.
 const MIN_RSA_BITS = 2048;
+const MAX_RSA_BITS = 4096;
+const RSA_EXPONENT = 65537n;
 const HMAC_HEX = /^[0-9a-fA-F]{64}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -118,7 +122,7 @@ export function signRsa(privateKeyPem: string, payload: string): string {
 
 const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]+)-----/g;
 
-/** A user's RSA public key (SPKI or PKCS#1 PEM) of at least 2048 bits. */
+/** A user's RSA public key (SPKI or PKCS#1 PEM): 2048 to 4096 bits, exponent 65537. */
 export function parseRsaPublicKey(pem: string): KeyObject {
   if (typeof pem !== 'string') throw new InvalidRsaKeyError('RSA public key must be PEM text');
   // createPublicKey would happily derive a public key from a private key or a certificate; a
@@ -140,8 +144,16 @@ export function parseRsaPublicKey(pem: string): KeyObject {
     throw new InvalidRsaKeyError(`expected an RSA public key, got ${key.asymmetricKeyType ?? '?'}`);
   }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  if (bits < MIN_RSA_BITS) {
-    throw new InvalidRsaKeyError(`RSA key is ${bits} bits; at least ${MIN_RSA_BITS} required`);
+  if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
+    throw new InvalidRsaKeyError(
+      `RSA key is ${bits} bits; ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits required`,
+    );
+  }
+  const exponent = key.asymmetricKeyDetails?.publicExponent;
+  if (exponent !== RSA_EXPONENT) {
+    throw new InvalidRsaKeyError(
+      `RSA key has public exponent ${exponent ?? '?'}; only ${RSA_EXPONENT} is accepted`,
+    );
   }
   return key;
 }

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import { Type, type Static } from 'typebox';
 import { AppError, type ErrorAttributes } from '../errors.ts';
-import type { ChangeBus } from '../storage/changes.ts';
+import type { Change, ChangeBus } from '../storage/changes.ts';
 import type { Storage } from '../storage/database.ts';
 import type { Database } from '../storage/schema.ts';
 import { DECIMAL_PATTERN, validate } from '../validation.ts';
@@ -70,12 +70,13 @@ export class BalanceImporter {
     });
     rejectRepeatedTimes(valid);
     const owners = await this.owners(valid.map((r) => r.account_id));
-    await this.storage.db.transaction().execute(async (tx) => {
+    await this.changes.transaction(async (tx, announce) => {
       for (let i = 0; i < valid.length; i += CHUNK) {
         await insertSnapshots(tx, valid.slice(i, i + CHUNK), owners);
       }
+      announceOwners(owners, announce);
     });
-    return this.announce(valid.length, owners);
+    return { imported: valid.length, accounts: [...owners.keys()] };
   }
 
   async importTransfers(records: unknown): Promise<ImportResult> {
@@ -98,7 +99,8 @@ export class BalanceImporter {
       external_id: r.external_id ?? null,
     }));
     // A transfer with an exchange transaction id is stored once: importing it again is a no-op.
-    const inserted = await this.storage.db.transaction().execute(async (tx) => {
+    const inserted = await this.changes.transaction(async (tx, announce) => {
+      announceOwners(owners, announce);
       let count = 0;
       for (let i = 0; i < rows.length; i += CHUNK) {
         const written = await tx
@@ -111,7 +113,7 @@ export class BalanceImporter {
       }
       return count;
     });
-    return { ...(await this.announce(inserted, owners)), skipped: rows.length - inserted };
+    return { imported: inserted, accounts: [...owners.keys()], skipped: rows.length - inserted };
   }
 
   /** Every referenced account must exist; returns account → user. */
@@ -134,11 +136,11 @@ export class BalanceImporter {
     }
     return owners;
   }
+}
 
-  private async announce(count: number, owners: Map<number, number>): Promise<ImportResult> {
-    for (const userId of new Set(owners.values())) await this.changes.publish({ userId });
-    return { imported: count, accounts: [...owners.keys()] };
-  }
+/** Every owner's pages change with the import: announced in the import's own transaction. */
+function announceOwners(owners: Map<number, number>, announce: (change: Change) => void): void {
+  for (const userId of new Set(owners.values())) announce({ userId });
 }
 
 const isPositive = (text: string) => /[1-9]/.test(text);

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { flushCacheLookups } from '../cache/bounded-cache.ts';
 
 /**
  * The process's Prometheus metrics, defined once. Domain code only counts (`metrics.x.inc()`);
@@ -32,6 +33,10 @@ export const metrics = {
     help: 'Cache lookups by cache (keys, unknown_keys, signatures, pages) and result (hit, miss, bypass)',
     labelNames: ['cache', 'result'] as const,
     registers: [registry],
+    // Counted in plain numbers on the hot path, added here when scraped.
+    collect() {
+      flushCacheLookups(this);
+    },
   }),
   refusals: new Counter({
     name: 'opencommas_rate_limit_refusals_total',

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { CHANGES_CHANNEL, type Storage } from './database.ts';
+import type { Database } from './schema.ts';
 
 /** What a write touched: a user's accounts/figures, and/or one API key — or, when changes may
  * have been missed, everything. */
@@ -50,14 +51,29 @@ export class ChangeBus {
     });
   }
 
-  /** Call after the write has committed. */
-  async publish(change: Change): Promise<void> {
-    this.deliver(change);
-    if (this.storage.kind === 'postgres') {
-      await sql`SELECT pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(change)})`.execute(
-        this.storage.db,
-      );
-    }
+  /**
+   * Runs `work` in one transaction; what it `announce`s is part of that transaction. On
+   * PostgreSQL the NOTIFY is sent inside it, and PostgreSQL delivers it at commit, so other
+   * processes hear of every committed write — no crash between commit and announcement can
+   * leave them stale — and of no rolled-back one. This process's caches are told after commit
+   * (told before, a request could cache what is about to be overwritten).
+   */
+  async transaction<T>(
+    work: (tx: Transaction<Database>, announce: (change: Change) => void) => Promise<T>,
+  ): Promise<T> {
+    const announced: Change[] = [];
+    const announce = (change: Change) => void announced.push(change);
+    const result = await this.storage.db.transaction().execute(async (tx) => {
+      const value = await work(tx, announce);
+      if (this.storage.kind === 'postgres' && announced.length > 0) {
+        const payloads = [...new Set(announced.map((change) => JSON.stringify(change)))];
+        await sql`SELECT pg_notify(${CHANGES_CHANNEL}, payload)
+          FROM unnest(${payloads}::text[]) AS payload`.execute(tx);
+      }
+      return value;
+    });
+    for (const change of announced) this.deliver(change);
+    return result;
   }
 
   private deliver(change: Change): void {

@@ -1,3 +1,4 @@
+import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Sealer } from '../auth/sealing.ts';
 import { SourceError, type FailureKind } from '../exchanges/failures.ts';
@@ -5,7 +6,7 @@ import { findMarket } from '../markets/index.ts';
 import type { BalanceSources, SourceTarget } from '../sources/sources.ts';
 import type { ChangeBus } from '../storage/changes.ts';
 import type { Storage } from '../storage/database.ts';
-import type { AccountRow } from '../storage/schema.ts';
+import type { AccountRow, Database } from '../storage/schema.ts';
 import type { ClaimToken } from './claims.ts';
 import { readAccount, type Reading } from './reading.ts';
 import { recordReading } from './recording.ts';
@@ -95,9 +96,13 @@ export class AccountSync {
     return this.recordSuccess(account, token, reading);
   }
 
-  /** Writes a reading for an account that is not stored yet (the first sync at connect time). */
-  async recordFirst(account: AccountRow, reading: Reading, token: ClaimToken): Promise<void> {
-    await this.recordSuccess(account, token, reading);
+  /**
+   * Writes the first reading of an account (read when it was connected or its keys changed) in
+   * the caller's transaction, the one that stores the account or its keys: one write, so no
+   * account is ever stored without the snapshot that checked its keys.
+   */
+  async recordFirstIn(tx: Transaction<Database>, account: AccountRow, reading: Reading) {
+    await this.writeReading(tx, account, reading);
   }
 
   private async recordSuccess(
@@ -105,7 +110,7 @@ export class AccountSync {
     token: ClaimToken,
     reading: Reading,
   ): Promise<SyncOutcome> {
-    const written = await this.storage.db.transaction().execute(async (tx) => {
+    const written = await this.changes.transaction(async (tx, announce) => {
       const held = await tx
         .selectFrom('accounts')
         .select('claimed_by')
@@ -113,43 +118,52 @@ export class AccountSync {
         .forUpdate()
         .executeTakeFirst();
       if (held?.claimed_by !== token) return false;
-      await recordReading(
-        tx,
-        {
-          accountId: account.id,
-          userId: account.user_id,
-          isWallet: findMarket(account.market_code)?.kind === 'wallet',
-        },
-        reading,
-      );
-      const clearsLock = account.lock_reason === INVALID_API_KEY;
-      await tx
-        .updateTable('accounts')
-        .set({
-          next_sync_at: new Date(reading.takenAt.getTime() + this.settings.intervalMs),
-          claimed_by: null,
-          claimed_until: null,
-          last_sync_at: reading.takenAt,
-          last_sync_error: null,
-          sync_failures: 0,
-          api_key_invalid: false,
-          ...(clearsLock ? { is_locked: false, lock_reason: null } : {}),
-          ...(reading.cursors
-            ? {
-                transfers_synced_at: reading.takenAt,
-                deposits_since: reading.cursors.deposits,
-                withdrawals_since: reading.cursors.withdrawals,
-              }
-            : {}),
-          updated_at: reading.takenAt,
-        })
-        .where('id', '=', account.id)
-        .execute();
+      await this.writeReading(tx, account, reading);
+      announce({ userId: account.user_id });
       return true;
     });
     if (!written) return { status: 'lost' };
-    await this.changes.publish({ userId: account.user_id });
     return { status: 'synced', at: reading.takenAt };
+  }
+
+  /** The snapshot, its prices and transfers, and the account's sync state after a reading. */
+  private async writeReading(
+    tx: Transaction<Database>,
+    account: AccountRow,
+    reading: Reading,
+  ): Promise<void> {
+    await recordReading(
+      tx,
+      {
+        accountId: account.id,
+        userId: account.user_id,
+        isWallet: findMarket(account.market_code)?.kind === 'wallet',
+      },
+      reading,
+    );
+    const clearsLock = account.lock_reason === INVALID_API_KEY;
+    await tx
+      .updateTable('accounts')
+      .set({
+        next_sync_at: new Date(reading.takenAt.getTime() + this.settings.intervalMs),
+        claimed_by: null,
+        claimed_until: null,
+        last_sync_at: reading.takenAt,
+        last_sync_error: null,
+        sync_failures: 0,
+        api_key_invalid: false,
+        ...(clearsLock ? { is_locked: false, lock_reason: null } : {}),
+        ...(reading.cursors
+          ? {
+              transfers_synced_at: reading.takenAt,
+              deposits_since: reading.cursors.deposits,
+              withdrawals_since: reading.cursors.withdrawals,
+            }
+          : {}),
+        updated_at: reading.takenAt,
+      })
+      .where('id', '=', account.id)
+      .execute();
   }
 
   private async recordFailure(
@@ -163,30 +177,34 @@ export class AccountSync {
       error.kind === 'rate_limited' && error.retryAfterMs !== undefined
         ? Math.max(error.retryAfterMs, this.settings.intervalMs)
         : this.settings.intervalMs;
-    const result = await this.storage.db
-      .updateTable('accounts')
-      .set((eb) => ({
-        // A refused key stops the schedule until the keys are updated (or a manual sync works).
-        next_sync_at: credentials ? null : new Date(now.getTime() + wait),
-        claimed_by: null,
-        claimed_until: null,
-        last_sync_error: error.message,
-        last_error_at: now,
-        sync_failures: eb('sync_failures', '+', 1),
-        ...(credentials
-          ? { api_key_invalid: true, is_locked: true, lock_reason: INVALID_API_KEY }
-          : {}),
-        updated_at: now,
-      }))
-      .where('id', '=', account.id)
-      .where('claimed_by', '=', token)
-      .executeTakeFirst();
+    const result = await this.changes.transaction(async (tx, announce) => {
+      const updated = await tx
+        .updateTable('accounts')
+        .set((eb) => ({
+          // A refused key stops the schedule until the keys are updated (or a manual sync works).
+          next_sync_at: credentials ? null : new Date(now.getTime() + wait),
+          claimed_by: null,
+          claimed_until: null,
+          last_sync_error: error.message,
+          last_error_at: now,
+          sync_failures: eb('sync_failures', '+', 1),
+          ...(credentials
+            ? { api_key_invalid: true, is_locked: true, lock_reason: INVALID_API_KEY }
+            : {}),
+          updated_at: now,
+        }))
+        .where('id', '=', account.id)
+        .where('claimed_by', '=', token)
+        .executeTakeFirst();
+      // A refused key locks the account: its page shows it.
+      if (credentials && updated.numUpdatedRows > 0n) announce({ userId: account.user_id });
+      return updated;
+    });
     if (result.numUpdatedRows === 0n) return { status: 'lost' };
     this.logger.warn(
       { accountId: account.id, market: account.market_code, kind: error.kind, err: error.message },
       'account sync failed',
     );
-    if (credentials) await this.changes.publish({ userId: account.user_id });
     return { status: 'failed', kind: error.kind, error: error.message };
   }
 }

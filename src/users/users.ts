@@ -65,14 +65,18 @@ export class UserService {
   }
 
   async setDisplayCurrency(id: number, currency: string): Promise<UserView> {
-    const row = await this.storage.db
-      .updateTable('users')
-      .set({ display_currency: parseDisplayCurrency(currency) })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst();
+    const display = parseDisplayCurrency(currency);
+    const row = await this.changes.transaction(async (tx, announce) => {
+      const updated = await tx
+        .updateTable('users')
+        .set({ display_currency: display })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      if (updated) announce({ userId: id });
+      return updated;
+    });
     if (!row) throw notFound(`User ${id}`);
-    await this.changes.publish({ userId: id });
     return toView(row);
   }
 }
