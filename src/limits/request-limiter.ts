@@ -1,0 +1,213 @@
+import { LRUCache } from 'lru-cache';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { LimitsConfig } from '../config.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { metrics } from '../ops/metrics.ts';
+import { LADDER_MEMORY_MS, banLengthMs, describeDuration } from './ban-ladder.ts';
+import type { CounterStore } from './counters.ts';
+
+/** Requests refused during one mitigation period before the caller's IP is banned. */
+export const STRIKES_BEFORE_BAN = 10;
+/**
+ * Marks a ban in an IP's gate counter: no failed-authentication budget reaches it, so one read
+ * of one row tells "banned", "refused for failed authentications" and "fine" apart.
+ */
+const BANNED = 2_000_000_000;
+/** Refusals remembered in this process, so a refused caller costs no round trip (PostgreSQL). */
+const MEMO_ENTRIES = 10_000;
+
+type Rate = NonNullable<LimitsConfig['rate']>;
+
+/**
+ * 3Commas' request limits. Per API key: `rate.points` requests per window; past it the key is
+ * refused for the mitigation period (`blockMs`). Per IP: the same budget of failed
+ * authentications, then the same mitigation. Requests that keep arriving while refused are
+ * strikes: more than ten in one mitigation period ban the IP (`ban-ladder.ts`), for every key.
+ *
+ * The order in a request: `admit` (before the key is looked up: a refused or banned IP is
+ * answered without touching the keys), then either `authenticationFailed` or `spend`. Each
+ * returns the error to answer, or undefined; each refusal is counted in the metrics and logged
+ * once (info; a new ban: warn), never with the key's secret or the signature.
+ */
+export class RequestLimiter {
+  private readonly gate: RateLimiterAbstract;
+  private readonly keys: RateLimiterAbstract;
+  private readonly strikes: RateLimiterAbstract;
+  private readonly ladder: RateLimiterAbstract;
+  /** IP → until when it is refused here, and whether that is a ban. */
+  private readonly refusedIps = new LRUCache<string, { until: number; banned: boolean }>({
+    max: MEMO_ENTRIES,
+  });
+  /** Key id → until when it is refused here. */
+  private readonly refusedKeys = new LRUCache<number, number>({ max: MEMO_ENTRIES });
+
+  constructor(
+    store: CounterStore,
+    private readonly rate: Rate,
+    private readonly blockMs: number,
+    private readonly logger: Logger,
+  ) {
+    if (rate.points >= BANNED / 2) {
+      throw new RangeError(`a rate limit of ${rate.points} requests is beyond what is counted`);
+    }
+    const budget = { points: rate.points, durationMs: rate.windowMs, blockMs };
+    this.gate = store.counter({ name: 'ip', ...budget });
+    this.keys = store.counter({ name: 'key', ...budget });
+    this.strikes = store.counter({
+      name: 'strikes',
+      points: STRIKES_BEFORE_BAN,
+      durationMs: blockMs,
+    });
+    this.ladder = store.counter({ name: 'bans', points: BANNED, durationMs: LADDER_MEMORY_MS });
+  }
+
+  /** For logs and the benchmark: what is enforced. */
+  describe(): string {
+    return (
+      `${this.rate.points} requests per ${describeDuration(this.rate.windowMs)} per key ` +
+      `(and failed authentications per IP), refused for ${describeDuration(this.blockMs)} past it`
+    );
+  }
+
+  /** Before authentication: answers a banned IP (418) or one refused for failed authentications. */
+  async admit(ip: string): Promise<AppError | undefined> {
+    const now = Date.now();
+    const memo = this.refusedIps.get(ip);
+    if (memo !== undefined && memo.until > now) {
+      if (memo.banned) return this.bannedAnswer(ip, memo.until - now);
+      return this.strike(ip, memo.until - now, 'ip');
+    }
+    const state = live(await this.gate.get(ip));
+    if (!state || state.consumedPoints <= this.rate.points) return undefined;
+    const banned = state.consumedPoints >= BANNED;
+    this.refusedIps.set(ip, { until: now + state.msBeforeNext, banned });
+    if (banned) return this.bannedAnswer(ip, state.msBeforeNext);
+    return this.strike(ip, state.msBeforeNext, 'ip');
+  }
+
+  /** After an unknown key, a bad signature or a missing header: spends one of the IP's points. */
+  async authenticationFailed(ip: string): Promise<AppError | undefined> {
+    const refused = await refusal(this.gate.consume(ip));
+    if (!refused) return undefined;
+    if (refused.consumedPoints >= BANNED) return this.bannedAnswer(ip, refused.msBeforeNext);
+    this.refusedIps.set(ip, { until: Date.now() + refused.msBeforeNext, banned: false });
+    if (refused.consumedPoints > this.rate.points + 1) {
+      return this.strike(ip, refused.msBeforeNext, 'ip');
+    }
+    this.logger.info(
+      { reason: 'ip', ip, retryAfterS: seconds(refused.msBeforeNext) },
+      'request refused: too many failed authentications from this IP',
+    );
+    metrics.refusals.inc({ reason: 'ip' });
+    return this.ipOverLimit(ip, refused.msBeforeNext);
+  }
+
+  /** After authentication: spends one of the key's points. */
+  async spend(keyId: number, ip: string): Promise<AppError | undefined> {
+    const memo = this.refusedKeys.get(keyId);
+    if (memo !== undefined && memo > Date.now()) return this.strike(ip, memo - Date.now(), 'key');
+    const refused = await refusal(this.keys.consume(keyId));
+    if (!refused) return undefined;
+    this.refusedKeys.set(keyId, Date.now() + refused.msBeforeNext);
+    // The request that crossed the limit starts the mitigation period; later ones are strikes.
+    if (refused.consumedPoints > this.rate.points + 1) {
+      return this.strike(ip, refused.msBeforeNext, 'key');
+    }
+    this.logger.info(
+      { reason: 'key', keyId, ip, retryAfterS: seconds(refused.msBeforeNext) },
+      'request refused: API key over its rate limit',
+    );
+    metrics.refusals.inc({ reason: 'key' });
+    return this.keyOverLimit(refused.msBeforeNext);
+  }
+
+  /** A request arriving while refused. The strike that is one too many bans the IP. */
+  private async strike(ip: string, msLeft: number, reason: 'ip' | 'key'): Promise<AppError> {
+    const over = await refusal(this.strikes.consume(ip));
+    // Exactly the crossing one bans: concurrent strikes beyond it (other processes) do not
+    // climb the ladder twice.
+    if (over && over.consumedPoints === STRIKES_BEFORE_BAN + 1) return this.ban(ip);
+    this.logger.info(
+      { reason, ip, retryAfterS: seconds(msLeft) },
+      reason === 'key'
+        ? 'request refused: API key in its mitigation period'
+        : 'request refused: IP in its mitigation period for failed authentications',
+    );
+    metrics.refusals.inc({ reason });
+    return reason === 'key' ? this.keyOverLimit(msLeft) : this.ipOverLimit(ip, msLeft);
+  }
+
+  private async ban(ip: string): Promise<AppError> {
+    const level = (live(await this.ladder.get(ip))?.consumedPoints ?? 0) + 1;
+    const banMs = banLengthMs(level);
+    await this.ladder.set(ip, level, (banMs + LADDER_MEMORY_MS) / 1000);
+    await this.gate.set(ip, BANNED, banMs / 1000);
+    await this.strikes.delete(ip);
+    this.refusedIps.set(ip, { until: Date.now() + banMs, banned: true });
+    metrics.bans.inc();
+    metrics.refusals.inc({ reason: 'banned' });
+    this.logger.warn(
+      { reason: 'banned', ip, banLevel: level, banS: seconds(banMs) },
+      'IP banned: it kept sending requests while refused',
+    );
+    return this.bannedError(ip, banMs, level);
+  }
+
+  private bannedAnswer(ip: string, msLeft: number): AppError {
+    this.logger.info(
+      { reason: 'banned', ip, retryAfterS: seconds(msLeft) },
+      'request refused: IP banned',
+    );
+    metrics.refusals.inc({ reason: 'banned' });
+    return this.bannedError(ip, msLeft);
+  }
+
+  private bannedError(ip: string, msLeft: number, level?: number): AppError {
+    const why = level === undefined ? '' : ` (ban ${level}: each further ban doubles)`;
+    return new AppError(
+      'ip_banned',
+      `IP ${ip} is banned for ${describeDuration(msLeft)}${why}: it kept sending requests ` +
+        'while refused for exceeding a rate limit.',
+    ).retryAfter(msLeft);
+  }
+
+  private keyOverLimit(msLeft: number): AppError {
+    return new AppError(
+      'rate_limit_exceeded',
+      `Rate limit exceeded: an API key may make ${this.rate.points} requests per ` +
+        `${describeDuration(this.rate.windowMs)}. This key is refused for ` +
+        `${describeDuration(msLeft)}; requests sent meanwhile lead to an IP ban.`,
+    ).retryAfter(msLeft);
+  }
+
+  private ipOverLimit(ip: string, msLeft: number): AppError {
+    return new AppError(
+      'rate_limit_exceeded',
+      `Too many failed authentications from ${ip} (at most ${this.rate.points} per ` +
+        `${describeDuration(this.rate.windowMs)}): this IP is refused for ` +
+        `${describeDuration(msLeft)}; requests sent meanwhile lead to a ban.`,
+    ).retryAfter(msLeft);
+  }
+}
+
+const seconds = (ms: number) => Math.ceil(ms / 1000);
+
+/**
+ * A counter's state if it is still running. The memory store forgets expired entries by timer,
+ * so under a faked clock a `get` may return one past its end.
+ */
+const live = (res: RateLimiterRes | null) => (res && res.msBeforeNext > 0 ? res : null);
+
+/** rate-limiter-flexible rejects with a RateLimiterRes when over the limit; undefined if not. */
+export async function refusal(
+  consumed: Promise<RateLimiterRes>,
+): Promise<RateLimiterRes | undefined> {
+  try {
+    await consumed;
+    return undefined;
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return rejection;
+    throw rejection;
+  }
+}
