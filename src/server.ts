@@ -52,7 +52,11 @@ export async function startServer(
   const services = await createServices(storage, masterKey, { sync: config.sync, logger });
   const seedsDemo = config.demo === 'on' || (config.demo === 'auto' && embedded);
   const demo = seedsDemo && (await isEmpty(services)) ? await seedDemo(services) : undefined;
-  const app = await buildApp(services, { logger, adminToken: adminToken(masterKey) });
+  const app = await buildApp(services, {
+    logger,
+    adminToken: adminToken(masterKey),
+    limits: config.http,
+  });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -67,7 +71,9 @@ export async function startServer(
     demo,
     async stop() {
       await metricsServer?.close();
-      await app.close();
+      // Stop accepting and answer the requests in flight while the worker aborts its reads
+      // and lets its writes commit; then the services close storage.
+      await Promise.all([app.close(), services.worker.stop()]);
       await services.close();
       if (embedded) removeServerFile(config.dataDir);
     },

@@ -4,7 +4,8 @@ import { ApiKeyService } from './auth/keys.ts';
 import { KeyStore } from './auth/key-store.ts';
 import { createSealer } from './auth/sealing.ts';
 import { BalanceImporter } from './balances/import.ts';
-import type { SyncConfig } from './config.ts';
+import type { LimitsConfig, SyncConfig } from './config.ts';
+import { NO_LIMITS, openLimits, type Limits } from './limits/limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { BalanceSources } from './sources/sources.ts';
 import { ChangeBus } from './storage/changes.ts';
@@ -28,12 +29,18 @@ export interface Services {
   onDemand: OnDemandSync;
   /** Runs scheduled syncs in this process once started (`npm start` does; `--no-worker` not). */
   worker: SyncWorker;
+  /** Request limits, bans and on-demand cooldowns (off unless `options.limits` turns them on). */
+  limits: Limits;
   close(): Promise<void>;
 }
 
 export interface ServiceOptions {
   sync: SyncConfig;
   logger?: Logger;
+  /** `config.limits`; absent (the CLI, workers, tests): no limits. */
+  limits?: LimitsConfig | undefined;
+  /** Where the limits count: shared on this PostgreSQL database; in memory when absent. */
+  limitsDatabaseUrl?: string | undefined;
 }
 
 export async function createServices(
@@ -55,6 +62,9 @@ export async function createServices(
     else if (change.userId !== undefined) lister.cache.invalidate(change.userId);
   });
   await changes.start();
+  const limits = options.limits
+    ? await openLimits(options.limits, { databaseUrl: options.limitsDatabaseUrl, logger })
+    : NO_LIMITS;
   const sources = new BalanceSources(storage, options.sync);
   const sync = new AccountSync(storage, sealer, changes, sources, options.sync, logger);
   const worker = new SyncWorker(storage, sync, { ...options.sync, idlePollMs: 1000 }, logger);
@@ -70,8 +80,10 @@ export async function createServices(
     sync,
     onDemand: new OnDemandSync(storage, sync, options.sync.leaseMs),
     worker,
+    limits,
     async close() {
       await worker.stop();
+      await limits.close();
       await keyStore.flushLastUsed();
       await storage.close();
     },

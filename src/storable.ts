@@ -3,6 +3,7 @@ import { invalid, type AppError } from './errors.ts';
 // NUL, which PostgreSQL text cannot hold, or a UTF-16 surrogate with no partner (text that was
 // not valid UTF-8 before decoding, or a JSON "\ud800"), which would be stored as U+FFFD: the
 // `u` flag makes paired surrogates one code point, so only lone ones match.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is looked for
 const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
 
 /** Whether PostgreSQL can store this string exactly as given. */
@@ -37,6 +38,7 @@ function findUnstorable(value: unknown, path: string[], depth: number): string[]
 
 const escape = (key: string) =>
   key.replace(
+    // eslint-disable-next-line no-control-regex -- NUL is exactly what is escaped
     /[\u0000\uD800-\uDFFF]/gu,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );

@@ -4,6 +4,7 @@ import { createLogger } from '../logger.ts';
 import { tryStartMetricsServer } from '../ops/metrics-server.ts';
 import { createServices } from '../services.ts';
 import { openStorage } from '../storage/database.ts';
+import { stopOnSignals } from './shutdown.ts';
 
 /** `opencommas worker`: scheduled syncs without the API, until SIGINT/SIGTERM. */
 export async function runWorker(): Promise<void> {
@@ -28,15 +29,10 @@ export async function runWorker(): Promise<void> {
   const metricsServer = await tryStartMetricsServer(config.metrics, storage, logger);
   services.worker.start();
   logger.info({ worker: services.worker.id }, 'sync worker started');
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, ...services.worker.stats }, 'sync worker stopping');
+  // Syncs still reading are aborted (their accounts released untouched); those writing commit.
+  stopOnSignals(logger, config.shutdownGraceMs, async () => {
+    logger.info({ ...services.worker.stats }, 'sync worker stopping');
     await metricsServer?.close();
     await services.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
 }

@@ -22,7 +22,7 @@ export function keepRawBodies(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string;
     if (body === '') return done(null, {});
-    parseJson(request, body as string, (error, value) => {
+    void parseJson(request, body as string, (error, value) => {
       if (error) {
         done(badBody('Body is not valid JSON, or sets __proto__ or constructor.prototype'));
       } else done(null, value);

@@ -54,7 +54,11 @@ export interface PoolSettings {
   poolSize: number;
 }
 
-const DEFAULT_POOL: PoolSettings = { connectTimeoutMs: 5000, statementTimeoutMs: 15_000, poolSize: 10 };
+const DEFAULT_POOL: PoolSettings = {
+  connectTimeoutMs: 5000,
+  statementTimeoutMs: 15_000,
+  poolSize: 10,
+};
 
 const INT8 = 20;
 const NUMERIC = 1700;

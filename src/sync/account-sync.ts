@@ -20,7 +20,9 @@ export type SyncOutcome =
   | { status: 'synced'; at: Date }
   | { status: 'failed'; kind: FailureKind; error: string }
   /** The claim was lost (lease expired and another worker took over): nothing written. */
-  | { status: 'lost' };
+  | { status: 'lost' }
+  /** Stopped while reading (shutdown): nothing written, the claim released for the next one. */
+  | { status: 'aborted' };
 
 export interface SyncSettings {
   intervalMs: number;
@@ -72,8 +74,17 @@ export class AccountSync {
     };
   }
 
-  /** Reads a claimed account and records the result. Never throws for a source's failure. */
-  async run(account: AccountRow, token: ClaimToken, onDemand: boolean): Promise<SyncOutcome> {
+  /**
+   * Reads a claimed account and records the result. Never throws for a source's failure.
+   * `signal` stops a read still on the network (shutdown): then nothing is written and the claim
+   * is released; a sync already writing finishes its transaction.
+   */
+  async run(
+    account: AccountRow,
+    token: ClaimToken,
+    onDemand: boolean,
+    signal?: AbortSignal,
+  ): Promise<SyncOutcome> {
     const now = Date.now();
     const transfersDue =
       onDemand ||
@@ -81,14 +92,16 @@ export class AccountSync {
       now - account.transfers_synced_at.getTime() >= TRANSFERS_EVERY_MS;
     let reading: Reading;
     try {
-      reading = await readAccount(this.sources, this.target(account), {
+      const read = readAccount(this.sources, this.target(account), {
         transfers: transfersDue,
         cursors: {
           deposits: account.deposits_since ?? undefined,
           withdrawals: account.withdrawals_since ?? undefined,
         },
       });
+      reading = signal ? await unlessAborted(read, signal) : await read;
     } catch (thrown) {
+      if (thrown === ABORTED) return this.release(account, token);
       const error =
         thrown instanceof SourceError ? thrown : new SourceError('error', String(thrown));
       return this.recordFailure(account, token, error);
@@ -103,6 +116,17 @@ export class AccountSync {
    */
   async recordFirstIn(tx: Transaction<Database>, account: AccountRow, reading: Reading) {
     await this.writeReading(tx, account, reading);
+  }
+
+  /** Gives a claimed account back untouched: due as before, for whichever worker comes next. */
+  private async release(account: AccountRow, token: ClaimToken): Promise<SyncOutcome> {
+    await this.storage.db
+      .updateTable('accounts')
+      .set({ claimed_by: null, claimed_until: null })
+      .where('id', '=', account.id)
+      .where('claimed_by', '=', token)
+      .execute();
+    return { status: 'aborted' };
   }
 
   private async recordSuccess(
@@ -207,4 +231,20 @@ export class AccountSync {
     );
     return { status: 'failed', kind: error.kind, error: error.message };
   }
+}
+
+const ABORTED = Symbol('aborted');
+
+/**
+ * The read, unless `signal` fires first. Requests already sent cannot be taken back (ccxt has
+ * no abort); their answers, or failures, are ignored.
+ */
+function unlessAborted<T>(read: Promise<T>, signal: AbortSignal): Promise<T> {
+  void read.catch(() => undefined); // a failure after the abort must not go unhandled
+  if (signal.aborted) return Promise.reject(ABORTED);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void read.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { metrics } from '../ops/metrics.ts';
 import type { Storage } from '../storage/database.ts';
+import { isDatabaseUnavailable } from '../storage/unavailable.ts';
 import type { AccountSync, SyncOutcome } from './account-sync.ts';
 import { claimDue, newClaimToken, nextDueAt } from './claims.ts';
 
@@ -30,6 +31,8 @@ export class SyncWorker {
   private loop: Promise<void> | undefined;
   private readonly inflight = new Set<Promise<void>>();
   private wake: (() => void) | undefined;
+  /** Fired by stop(): syncs still reading give their accounts back untouched. */
+  private aborter = new AbortController();
 
   constructor(
     private readonly storage: Storage,
@@ -41,12 +44,17 @@ export class SyncWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.aborter = new AbortController();
     this.loop = this.run();
   }
 
-  /** Stops claiming, and waits for the syncs in flight to finish. */
+  /**
+   * Stops claiming, aborts the syncs still reading (their accounts are released untouched, due
+   * for the next worker), and waits for those already writing to commit.
+   */
   async stop(): Promise<void> {
     this.running = false;
+    this.aborter.abort();
     this.wake?.();
     await this.loop;
     await Promise.all(this.inflight);
@@ -70,7 +78,7 @@ export class SyncWorker {
         for (const account of claimed) {
           const token = account.claimed_by ?? '';
           const task = this.sync
-            .run(account, token, false)
+            .run(account, token, false, this.aborter.signal)
             .then((outcome) => this.count(outcome))
             .catch((error: unknown) => {
               this.stats.failed += 1;
@@ -88,7 +96,9 @@ export class SyncWorker {
           await this.idle();
         }
       } catch (error) {
-        this.logger.error({ err: error }, 'claiming due accounts failed');
+        // The database away (a restart): the loop waits and tries again, nothing is lost.
+        const level = isDatabaseUnavailable(error) ? 'warn' : 'error';
+        this.logger[level]({ err: error }, 'claiming due accounts failed');
         await this.sleep(this.settings.idlePollMs);
       }
     }
@@ -98,7 +108,7 @@ export class SyncWorker {
     metrics.syncs.inc({ outcome: outcome.status, trigger: 'scheduled' });
     if (outcome.status === 'synced') this.stats.synced += 1;
     else if (outcome.status === 'failed') this.stats.failed += 1;
-    else this.stats.lost += 1;
+    else if (outcome.status === 'lost') this.stats.lost += 1;
   }
 
   /** Until a slot frees up, the next account falls due, or the poll interval passes. */

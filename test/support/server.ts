@@ -43,10 +43,23 @@ export async function startTestServer(
   const database = await createTestDatabase();
   const masterKey = randomBytes(32);
   const storage = await openStorage({ databaseUrl: database.url });
-  const { sync } = loadConfig({ OPENCOMMAS_EXCHANGE_TIMEOUT: '2s', ...env });
-  const services = await createServices(storage, masterKey, { sync });
+  // Limits are off unless a test sets OPENCOMMAS_RATE_LIMIT: test files send many requests
+  // from one IP, and call load_balances back to back.
+  const config = loadConfig({
+    OPENCOMMAS_EXCHANGE_TIMEOUT: '2s',
+    OPENCOMMAS_RATE_LIMIT: 'off',
+    ...env,
+  });
+  const services = await createServices(storage, masterKey, {
+    sync: config.sync,
+    limits: config.limits,
+    limitsDatabaseUrl: database.url,
+  });
   const token = adminToken(masterKey);
-  const app = await buildApp(services, { adminToken: token, logger: options.logger });
+  const app = await buildApp(services, {
+    logger: options.logger,
+    trustProxy: config.http.trustProxy,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -6,6 +6,7 @@ import { AccountEntity } from '../../accounts/entity-schema.ts';
 import { AppError, invalid } from '../../errors.ts';
 import { findMarket } from '../../markets/index.ts';
 import type { Services } from '../../services.ts';
+import { isLive } from '../../sync/account-sync.ts';
 import { validate } from '../../validation.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { signed } from '../signed.ts';
@@ -37,7 +38,7 @@ export const accountWriteRoutes: FastifyPluginAsyncTypebox<{ services: Services 
   app.post(
     '/ver1/accounts/new',
     {
-      preValidation: signed(services.keyStore, 'ACCOUNTS_WRITE'),
+      preValidation: signed(services, 'ACCOUNTS_WRITE'),
       schema: {
         summary: 'Add exchange account or wallet',
         description:
@@ -56,9 +57,14 @@ export const accountWriteRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       const { type, ...rest } = params;
       // Named as the caller sent it: `type`, not our `market_code`.
       if (!findMarket(type)) throw invalid('type', `unknown market "${type}"`);
+      const userId = request.apiKey?.userId ?? 0;
+      // Keys are checked against the exchange (an address against its chain): paced per user.
+      if (rest.api_key !== undefined || rest.address !== undefined) {
+        await services.limits.cooldowns?.connect(userId);
+      }
       return services.accounts.add({
         ...rest,
-        user_id: request.apiKey?.userId ?? 0,
+        user_id: userId,
         market_code: type,
       });
     },
@@ -66,7 +72,7 @@ export const accountWriteRoutes: FastifyPluginAsyncTypebox<{ services: Services 
 
   /** A SIGNED route about one of the caller's accounts, answering that account. */
   const accountRoute = (permission: Permission, summary: string, description: string) => ({
-    preValidation: signed(services.keyStore, permission),
+    preValidation: signed(services, permission),
     schema: {
       summary,
       description: `Permission ${permission}, security SIGNED. ${description}`,
@@ -86,6 +92,8 @@ export const accountWriteRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     ),
     async (request) => {
       const account = await callersAccount(request, request.params.account_id);
+      // A manual account is refused by syncNow (400) without calling anything: no cooldown.
+      if (isLive(account)) await services.limits.cooldowns?.onDemandSync(account.id);
       const outcome = await services.onDemand.syncNow(account);
       if (outcome.status === 'failed' && outcome.kind !== 'credentials') {
         // The exchange failed us, not the caller: say so; figures stay as they were.

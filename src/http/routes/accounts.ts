@@ -13,7 +13,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.get(
     '/ver1/accounts',
     {
-      preValidation: signed(services.keyStore, 'ACCOUNTS_READ'),
+      preValidation: signed(services, 'ACCOUNTS_READ'),
       schema: {
         summary: 'List of exchanges and wallets connected by the user',
         description: 'Permission ACCOUNTS_READ, security SIGNED. Ascending by id.',
