@@ -49,12 +49,18 @@ export async function startServer(
     onBackgroundError: (error) => logger.warn({ err: error }, 'database connection lost'),
     pool: config.database,
   });
-  const services = await createServices(storage, masterKey, { sync: config.sync, logger });
+  const services = await createServices(storage, masterKey, {
+    sync: config.sync,
+    logger,
+    limits: config.limits,
+    limitsDatabaseUrl: config.databaseUrl,
+  });
   const seedsDemo = config.demo === 'on' || (config.demo === 'auto' && embedded);
   const demo = seedsDemo && (await isEmpty(services)) ? await seedDemo(services) : undefined;
   const app = await buildApp(services, {
     logger,
     adminToken: adminToken(masterKey),
+    trustProxy: config.http.trustProxy,
     limits: config.http,
   });
   await app.listen({ port: config.port, host: config.host });

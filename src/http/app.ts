@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Services } from '../services.ts';
 import { registerErrorHandling } from './errors.ts';
 import { DEFAULT_HTTP_LIMITS, listenerLimits, type HttpLimits } from './limits.ts';
+import { trustProxyOption } from './client-ip.ts';
 import { keepRawBodies } from './raw-body.ts';
 import { registerRequestMetrics } from './request-metrics.ts';
 import { refuseUnstorableInput } from './storable-input.ts';
@@ -20,6 +21,8 @@ export interface AppOptions {
   adminToken?: string | undefined;
   /** Body, head and time limits (`config.http`); the configuration's defaults when absent. */
   limits?: HttpLimits | undefined;
+  /** Proxies trusted to name the caller in `X-Forwarded-For` (`config.http.trustProxy`). */
+  trustProxy?: readonly string[] | undefined;
 }
 
 /** Builds the HTTP app from the services; knows nothing of the process (no listen, no signals). */
@@ -32,6 +35,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     // answer. Errors are logged with the request id by the error handler instead.
     childLoggerFactory: (logger) => logger,
     ...listenerLimits(options.limits ?? DEFAULT_HTTP_LIMITS),
+    trustProxy: trustProxyOption(options.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
