@@ -14,6 +14,8 @@ export interface RunningServer {
   app: FastifyInstance;
   services: Services;
   url: string;
+  /** Where Prometheus metrics are served; undefined when off or the port was taken. */
+  metricsUrl: string | undefined;
   /** Set when this start seeded the demo into an empty database. */
   demo: DemoCredentials | undefined;
   stop(): Promise<void>;
@@ -74,6 +76,7 @@ export async function startServer(
     app,
     services,
     url,
+    metricsUrl: metricsServer?.url,
     demo,
     async stop() {
       await metricsServer?.close();

@@ -17,6 +17,8 @@ export function syncLine(outcome: SyncOutcome): string {
       return `sync failed (${outcome.kind}): ${outcome.error}`;
     case 'lost':
       return 'another worker is syncing this account; try again shortly';
+    case 'aborted':
+      return 'sync stopped (shutting down); nothing was changed';
   }
 }
 

@@ -21,15 +21,16 @@ export function watchStorage(storage: Storage): () => void {
 }
 
 const SCRAPE_QUERY_TIMEOUT_MS = 2000;
-/** The due and lag gauges are collected one after the other: one query serves both. */
-const BACKLOG_REUSE_MS = 1000;
-
-let lastBacklog: { at: number; result: Promise<DueBacklog | undefined> } | undefined;
+/**
+ * A scrape collects every gauge at once: the read in flight serves all three that need it, and
+ * the next scrape reads afresh.
+ */
+let pendingBacklog: Promise<DueBacklog | undefined> | undefined;
 
 /** Summed over the watched storages; undefined when one could not be read. */
 function backlog(): Promise<DueBacklog | undefined> {
+  if (pendingBacklog) return pendingBacklog;
   const now = Date.now();
-  if (lastBacklog && now - lastBacklog.at < BACKLOG_REUSE_MS) return lastBacklog.result;
   const result = Promise.all(
     [...watched].map((storage) =>
       withTimeout(() => dueBacklog(storage, new Date(now)), SCRAPE_QUERY_TIMEOUT_MS),
@@ -45,19 +46,15 @@ function backlog(): Promise<DueBacklog | undefined> {
     }),
     () => undefined,
   );
-  lastBacklog = { at: now, result };
+  pendingBacklog = result;
+  void result.finally(() => {
+    pendingBacklog = undefined;
+  });
   return result;
 }
 
 export const storageGauges = {
-  databaseUp: new Gauge({
-    name: 'opencommas_database_up',
-    help: 'Whether the scrape could query the database (1) or not (0); when 0, the sync gauges are NaN',
-    registers: [registry],
-    async collect() {
-      this.set((await backlog()) ? 1 : 0);
-    },
-  }),
+  // First: sampled before this scrape's own query takes a connection.
   poolConnections: new Gauge({
     name: 'opencommas_db_pool_connections',
     help: 'PostgreSQL pool connections of this process by state: total (open), idle, waiting (callers queued for one); absent on the embedded database',
@@ -72,6 +69,14 @@ export const storageGauges = {
         this.inc({ state: 'idle' }, stats.idle);
         this.inc({ state: 'waiting' }, stats.waiting);
       }
+    },
+  }),
+  databaseUp: new Gauge({
+    name: 'opencommas_database_up',
+    help: 'Whether the scrape could query the database (1) or not (0); when 0, the sync gauges are NaN',
+    registers: [registry],
+    async collect() {
+      this.set((await backlog()) ? 1 : 0);
     },
   }),
   syncDue: new Gauge({

@@ -28,7 +28,8 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   for (const name of Object.keys(base)) {
     if (CONFIG_VARIABLES.includes(name) || name.startsWith('OPENCOMMAS_')) delete base[name];
   }
-  return { ...base, ...env };
+  // Metrics off unless asked for: test files run side by side, and none may take port 9464.
+  return { ...base, OPENCOMMAS_METRICS_PORT: 'off', ...env };
 }
 
 /**
@@ -52,7 +53,11 @@ export interface CliStorage {
 export async function createCliStorage(): Promise<CliStorage> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'opencommas-cli-'));
   const database = await createTestDatabase();
-  const env: Record<string, string> = { OPENCOMMAS_DATA_DIR: dataDir };
+  // Metrics off (for the in-process server too): none may take the production port 9464.
+  const env: Record<string, string> = {
+    OPENCOMMAS_DATA_DIR: dataDir,
+    OPENCOMMAS_METRICS_PORT: 'off',
+  };
   if (database.url) {
     env.DATABASE_URL = database.url;
     env.OPENCOMMAS_MASTER_KEY = randomBytes(32).toString('base64');
