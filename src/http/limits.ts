@@ -28,7 +28,7 @@ const DEADLINE_CHECK_MS = 1000;
 export function listenerLimits(limits: HttpLimits): FastifyHttpOptions<Server> {
   return {
     bodyLimit: limits.bodyLimit,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     requestTimeout: limits.requestTimeoutMs,
     // A connection on which nothing moves for this long is dropped, in or between requests.
     connectionTimeout: limits.requestTimeoutMs,
