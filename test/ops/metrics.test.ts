@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startServer } from '../../src/server.ts';
+import { ROOT, childEnv } from '../support/cli.ts';
 import { createTestDatabase, onPostgres } from '../support/database.ts';
 import { startFakeBinance } from '../support/exchanges/binance-server.ts';
 import {
@@ -256,4 +258,42 @@ describe('the production wiring', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  // A separate worker process exists only on PostgreSQL (PGlite is one process).
+  if (onPostgres) {
+    it('serves metrics from a separate worker process too', async () => {
+      const worker = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
+        cwd: ROOT,
+        env: childEnv({
+          DATABASE_URL: server.databaseUrl ?? '',
+          OPENCOMMAS_MASTER_KEY: server.masterKey.toString('base64'),
+          OPENCOMMAS_METRICS_PORT: '0',
+          LOG_LEVEL: 'info',
+        }),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let buffered = '';
+          worker.stdout.on('data', (chunk: Buffer) => {
+            buffered += chunk.toString();
+            for (const line of buffered.split('\n')) {
+              if (line.includes('"metrics listening"')) {
+                resolve((JSON.parse(line) as { url: string }).url);
+              }
+            }
+          });
+          worker.once('exit', (code) => reject(new Error(`worker exited (${code})`)));
+        });
+        expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+        const metrics = await scrape(url.replace(/\/metrics$/, ''));
+        expect(metrics.value('opencommas_database_up')).toBe(1);
+        expect(metrics.value('opencommas_sync_accounts_due')).toBeGreaterThanOrEqual(0);
+      } finally {
+        const exited = new Promise((resolve) => worker.once('exit', resolve));
+        worker.kill('SIGTERM');
+        await exited;
+      }
+    }, 30_000);
+  }
 });
