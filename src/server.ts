@@ -1,13 +1,14 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { adminToken, resolveMasterKey } from './auth/master-key.ts';
-import { ConfigError, httpUrl, type Config } from './config.ts';
+import { httpUrl, type Config } from './config.ts';
 import { seedDemo, type DemoCredentials } from './demo/demo.ts';
+import { listenAdmin } from './http/admin-app.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './logger.ts';
 import { tryStartMetricsServer } from './ops/metrics-server.ts';
-import { removeServerFile, runningServer, writeServerFile } from './server-file.ts';
 import { createServices, type Services } from './services.ts';
+import { lockForServer, type DataDirLock } from './storage/data-dir-lock.ts';
 import { openStorage } from './storage/database.ts';
 
 export interface RunningServer {
@@ -29,20 +30,35 @@ export interface ServerOptions {
   worker?: boolean;
 }
 
-/** Opens storage, wires the services, seeds the demo on first run and starts listening. */
+/**
+ * Opens storage, wires the services, seeds the demo on first run and starts listening. On the
+ * embedded database it first takes the data directory's lock (one writer), held until `stop`.
+ */
 export async function startServer(
   config: Config,
   options: ServerOptions = {},
 ): Promise<RunningServer> {
-  const embedded = !config.databaseUrl;
-  if (embedded) {
-    const other = runningServer(config.dataDir);
-    if (other) {
-      throw new ConfigError(
-        `another opencommas server (pid ${other.pid}, ${other.url}) is using ${config.dataDir}`,
+  const lock = config.databaseUrl
+    ? undefined
+    : await lockForServer(config.dataDir, (holder) =>
+        process.stderr.write(
+          `opencommas: waiting for an opencommas command (pid ${holder.pid}) to finish with ${config.dataDir}…\n`,
+        ),
       );
-    }
+  try {
+    return await startLocked(config, options, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
   }
+}
+
+async function startLocked(
+  config: Config,
+  options: ServerOptions,
+  lock: DataDirLock | undefined,
+): Promise<RunningServer> {
+  const embedded = !config.databaseUrl;
   const masterKey = resolveMasterKey(config);
   const logger = createLogger(config.logLevel);
   const storage = await openStorage({
@@ -61,7 +77,6 @@ export async function startServer(
   const demo = seedsDemo && (await isEmpty(services)) ? await seedDemo(services) : undefined;
   const app = await buildApp(services, {
     logger,
-    adminToken: adminToken(masterKey),
     trustProxy: config.http.trustProxy,
     limits: config.http,
   });
@@ -69,7 +84,11 @@ export async function startServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = httpUrl(config.host, port);
-  if (embedded) writeServerFile(config.dataDir, { url, pid: process.pid });
+  // The CLI's way in (embedded only: with PostgreSQL the CLI opens the database itself).
+  const admin = lock
+    ? await listenAdmin(services, { dataDir: config.dataDir, token: adminToken(masterKey), logger })
+    : undefined;
+  if (admin) lock?.update({ url, socket: admin.socket });
   const metricsServer = await tryStartMetricsServer(config.metrics, storage, logger);
   if (options.worker !== false) services.worker.start();
   return {
@@ -80,11 +99,12 @@ export async function startServer(
     demo,
     async stop() {
       await metricsServer?.close();
+      await admin?.close();
       // Stop accepting and answer the requests in flight while the worker aborts its reads
       // and lets its writes commit; then the services close storage.
       await Promise.all([app.close(), services.worker.stop()]);
       await services.close();
-      if (embedded) removeServerFile(config.dataDir);
+      lock?.release();
     },
   };
 }

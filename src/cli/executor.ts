@@ -4,50 +4,106 @@ import { runOperation } from '../admin/operations.ts';
 import type { Config } from '../config.ts';
 import { AppError, errorStatus, type ErrorCode } from '../errors.ts';
 import { pgliteDir } from '../server.ts';
-import { runningServer } from '../server-file.ts';
 import { createServices } from '../services.ts';
+import { lockOrWait, type DataDirLock, type LockHolder } from '../storage/data-dir-lock.ts';
 import { openStorage } from '../storage/database.ts';
+import { postAdmin, socketAnswers } from './admin-client.ts';
 
 export interface Executor {
   run(name: OperationName, input: unknown): Promise<unknown>;
   close(): Promise<void>;
 }
 
+/** How long a command waits for a server that is starting (or another command) to be done. */
+export const LOCK_WAIT_MS = 30_000;
+
 /**
  * Where the CLI's operations run. PostgreSQL takes many processes, so the CLI opens it itself.
- * PGlite takes one: while a server holds it, go through that server's admin API; otherwise
- * open it here.
+ * The embedded PGlite takes one writer: the CLI takes the data directory's lock and opens it
+ * here, or — while a server holds the lock — goes through that server's admin socket, waiting
+ * (bounded) while the server is still starting. It never opens a directory another holds.
  */
 export async function connect(config: Config): Promise<Executor> {
-  const masterKey = resolveMasterKey(config);
-  const server = config.databaseUrl ? undefined : runningServer(config.dataDir);
-  if (server) return remoteExecutor(server.url, adminToken(masterKey));
-  const storage = await openStorage({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.databaseUrl ? undefined : pgliteDir(config),
-    pool: config.database,
+  if (config.databaseUrl) return openHere(config, resolveMasterKey(config), undefined);
+  const claim = await lockOrWait(config.dataDir, 'cli', {
+    timeoutMs: LOCK_WAIT_MS,
+    enough: async (holder) =>
+      holder.role === 'server' && holder.socket !== undefined && socketAnswers(holder.socket),
+    onWait: (holder) => process.stderr.write(`opencommas: ${waitingFor(holder)}…\n`),
   });
-  const services = await createServices(storage, masterKey, { sync: config.sync });
-  return {
-    run: (name, input) => runOperation(services, name, input),
-    close: () => services.close(),
-  };
+  // Read only once the directory is ours or a server's: whoever creates the key holds the lock.
+  const masterKey = resolveMasterKey(config);
+  if ('lock' in claim) return openHere(config, masterKey, claim.lock);
+  const { holder } = claim;
+  if (claim.timedOut || !holder.socket) {
+    throw new Error(
+      `${config.dataDir} is in use: still ${waitingFor(holder)} after ${LOCK_WAIT_MS / 1000} s; try again later`,
+    );
+  }
+  return remoteExecutor(holder, holder.socket, adminToken(masterKey));
 }
 
-function remoteExecutor(baseUrl: string, token: string): Executor {
+function waitingFor(holder: LockHolder): string {
+  return holder.role === 'server'
+    ? `waiting for the opencommas server (pid ${holder.pid}) to finish starting`
+    : `waiting for another opencommas command (pid ${holder.pid}) to finish`;
+}
+
+async function openHere(
+  config: Config,
+  masterKey: Buffer,
+  lock: DataDirLock | undefined,
+): Promise<Executor> {
+  try {
+    const storage = await openStorage({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.databaseUrl ? undefined : pgliteDir(config),
+      pool: config.database,
+    });
+    const services = await createServices(storage, masterKey, { sync: config.sync });
+    return {
+      run: (name, input) => runOperation(services, name, input),
+      async close() {
+        try {
+          await services.close();
+        } finally {
+          lock?.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+function remoteExecutor(server: LockHolder, socket: string, token: string): Executor {
   return {
     async run(name, input) {
-      const response = await fetch(`${baseUrl}/admin/v1/${name}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(input),
-      });
-      const body = (await response.json()) as Record<string, unknown>;
-      if (!response.ok) throw toAppError(body, response.status);
+      let answer;
+      try {
+        answer = await postAdmin(socket, `Bearer ${token}`, name, JSON.stringify(input));
+      } catch (error) {
+        throw lostServer(server, name, error as NodeJS.ErrnoException);
+      }
+      const body = answer.body as Record<string, unknown>;
+      if (answer.status >= 400) throw toAppError(body, answer.status);
       return body;
     },
     close: async () => undefined,
   };
+}
+
+/** The server stopped between our check and the answer: say whether anything may have happened. */
+function lostServer(server: LockHolder, name: string, error: NodeJS.ErrnoException): Error {
+  const who = `the opencommas server (pid ${server.pid})`;
+  if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT') {
+    return new Error(`${who} stopped before taking ${name}: nothing was done; run it again`);
+  }
+  return new Error(
+    `${who} went away before answering ${name} (${error.code ?? error.message}): ` +
+      'it was done whole or not at all; check before running it again',
+  );
 }
 
 function toAppError(body: Record<string, unknown>, status: number): AppError {

@@ -10,15 +10,12 @@ import { registerRequestMetrics } from './request-metrics.ts';
 import { refuseUnstorableInput } from './storable-input.ts';
 import { accountWriteRoutes } from './routes/account-writes.ts';
 import { accountsRoutes } from './routes/accounts.ts';
-import { adminRoutes } from './routes/admin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { systemRoutes } from './routes/system.ts';
 
 export interface AppOptions {
   /** The process's logger; absent for no logs (tests). */
   logger?: FastifyBaseLogger | undefined;
-  /** Enables the admin API (for the CLI) when set. */
-  adminToken?: string | undefined;
   /** Body, head and time limits (`config.http`); the configuration's defaults when absent. */
   limits?: HttpLimits | undefined;
   /** Proxies trusted to name the caller in `X-Forwarded-For` (`config.http.trustProxy`). */
@@ -65,9 +62,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   await app.register(systemRoutes, { prefix: '/public/api' });
   await app.register(accountsRoutes, { prefix: '/public/api', services });
   await app.register(accountWriteRoutes, { prefix: '/public/api', services });
-  if (options.adminToken) {
-    await app.register(adminRoutes, { prefix: '/admin', services, token: options.adminToken });
-  }
+  // No admin API here: it listens on its own owner-only socket (admin-app.ts), never on this port.
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { openStorage } from '../../src/storage/database.ts';
+import { listenTestAdmin } from '../support/admin.ts';
 import { onPostgres } from '../support/database.ts';
 import {
   LIST,
@@ -17,7 +18,7 @@ import {
  * A write made elsewhere must reach the server's cached pages. On PostgreSQL "elsewhere" is
  * another process sharing the database (the CLI, a sync worker): it announces the write with
  * NOTIFY. On the embedded PGlite nothing else may open the database, so "elsewhere" is the CLI's
- * way in, the admin API.
+ * way in, the admin API (on its socket).
  */
 let server: TestServer;
 let credentials: Credentials;
@@ -56,12 +57,12 @@ async function writeElsewhere(records: unknown[]): Promise<void> {
     await other.balances.importSnapshots(records);
     return;
   }
-  const response = await fetch(`${server.url}/admin/v1/balance.import`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ records }),
-  });
-  expect(response.status).toBe(200);
+  const admin = await listenTestAdmin(server);
+  try {
+    expect((await admin.post('balance.import', { records })).status).toBe(200);
+  } finally {
+    await admin.close();
+  }
 }
 
 /** Notifications cross processes asynchronously: poll (bounded), don't sleep a fixed time. */
