@@ -85,7 +85,8 @@ export class BoundedCache<K extends NonNullable<unknown>, V extends NonNullable<
       maxSize: options.maxBytes,
       sizeCalculation: (value, key) => Math.max(1, Math.ceil(options.sizeOf(value, key))),
       ttl: options.ttlMs,
-      ...(options.clock ? { perf: options.clock } : {}),
+      // A clock of its own is read every time (lru-cache otherwise reuses a reading for 1 ms).
+      ...(options.clock ? { perf: options.clock, ttlResolution: 0 } : {}),
     });
     this.counts = lookups[options.name];
     this.trusted = options.trusted ?? alwaysTrusted;

@@ -1,6 +1,9 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signHmac, signRsa } from '../../src/auth/signature.ts';
+import { AppError } from '../../src/errors.ts';
+import { metrics } from '../../src/ops/metrics.ts';
 import {
   LIST,
   signedGet,
@@ -234,5 +237,126 @@ describe('SIGNED GET /ver1/accounts', () => {
     // Secrets are sealed at rest: the stored column never contains the secret itself.
     expect(row.secret_sealed).toMatch(/^v1\./);
     expect(row.secret_sealed).not.toContain(credentials.secret);
+  });
+});
+
+describe('a caller who holds a key id but cannot sign', () => {
+  const forged = (apiKey: string) =>
+    fetch(`${server.url}${LIST}`, {
+      headers: { Apikey: apiKey, Signature: signHmac('not-the-secret', LIST) },
+    });
+  const unsigned = (apiKey: string) =>
+    fetch(`${server.url}${LIST}`, { headers: { Apikey: apiKey } });
+  const answer = async (response: Response) => ({
+    status: response.status,
+    body: (await response.json()) as unknown,
+  });
+
+  it('learns nothing of the key’s state: revoked, expired, IP-restricted and under-privileged keys answer as a valid one', async () => {
+    const { credentials: valid } = await userWithKey(server.services);
+    const { credentials: revoked } = await userWithKey(server.services);
+    await server.services.keys.revoke({ api_key: revoked.apiKey });
+    const expiring = await server.services.keys.create({
+      user_id: userId,
+      permissions: ['ACCOUNTS_READ'],
+      expires_at: new Date(Date.now() + 60 * 60 * 1000).toISOString(),
+    });
+    const restricted = await server.services.keys.create({
+      user_id: userId,
+      permissions: ['ACCOUNTS_READ'],
+      ip_whitelist: ['10.1.2.0/24'],
+    });
+    const { credentials: underPrivileged } = await userWithKey(server.services, {
+      permissions: ['BOTS_READ'],
+    });
+    const expected = await answer(await forged(valid.apiKey));
+    expect(expected).toEqual({
+      status: 401,
+      body: { error: 'signature_invalid', error_description: 'Provided signature is invalid' },
+    });
+    const expectedUnsigned = await answer(await unsigned(valid.apiKey));
+    expect(expectedUnsigned.body).toMatchObject({ error: 'signature_invalid' });
+
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 2 * 60 * 60 * 1000); // the expiring key has now expired
+      for (const apiKey of [
+        revoked.apiKey,
+        expiring.api_key,
+        restricted.api_key,
+        underPrivileged.apiKey,
+      ]) {
+        expect(await answer(await forged(apiKey)), apiKey).toEqual(expected);
+        expect(await answer(await unsigned(apiKey)), apiKey).toEqual(expectedUnsigned);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    // With the signature, the state is told.
+    const response = await signedGet(server, LIST, revoked);
+    expect(await expectError(response, 401, 'api_key_invalid_or_expired')).toMatch(/revoked/);
+  });
+
+  it('is refused a key that cannot be ours by its form, without any lookup', async () => {
+    const lookups = async () => {
+      const { values } = await metrics.cacheLookups.get();
+      return values
+        .filter((v) => v.labels.cache === 'keys' || v.labels.cache === 'unknown_keys')
+        .reduce((sum, v) => sum + v.value, 0);
+    };
+    const before = await lookups();
+    for (const apiKey of [
+      'short',
+      good.apiKey.toUpperCase(), // keys are issued in lower-case hex
+      'g'.repeat(64),
+      `${good.apiKey}0`,
+      'a'.repeat(2_000),
+    ]) {
+      const response = await fetch(`${server.url}${LIST}`, {
+        headers: { Apikey: apiKey, Signature: signHmac(good.secret ?? '', LIST) },
+      });
+      expect(
+        await expectError(response, 401, 'api_key_invalid_or_expired'),
+        apiKey.slice(0, 70),
+      ).toBe('Unauthorized. Invalid or expired api key.');
+    }
+    expect(await lookups()).toBe(before);
+  });
+});
+
+describe('RSA public keys', () => {
+  const publicPem = (options: { modulusLength: number; publicExponent?: number }) =>
+    generateKeyPairSync('rsa', options)
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+  const create = (pem: string) =>
+    server.services.keys.create({
+      user_id: userId,
+      permissions: ['ACCOUNTS_READ'],
+      rsa_public_key: pem,
+    });
+  const refusal = async (pem: string) => {
+    const error = await create(pem).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('record_invalid');
+    return (error as AppError).attributes?.rsa_public_key?.join(' ') ?? '';
+  };
+
+  it('are accepted at 2048 bits with exponent 65537', async () => {
+    const key = await create(publicPem({ modulusLength: 2048 }));
+    expect(key.api_key).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('are refused below 2048 bits, naming the field', async () => {
+    expect(await refusal(publicPem({ modulusLength: 1024 }))).toMatch(/1024 bits; 2048 to 4096/);
+  });
+
+  it('are refused with a public exponent other than 65537', async () => {
+    expect(await refusal(publicPem({ modulusLength: 2048, publicExponent: 3 }))).toMatch(
+      /exponent 3; only 65537/,
+    );
   });
 });
