@@ -42,7 +42,7 @@ export async function openLimits(config: LimitsConfig, options: LimitsOptions): 
   const requests = new RequestLimiter(store, rate, config.blockMs, logger);
   return {
     requests,
-    cooldowns: new SyncCooldowns(store, config.onDemandCooldownMs, logger),
+    cooldowns: new SyncCooldowns(store, config.onDemandCooldownMs),
     describe: () =>
       `on (${store.kind === 'postgres' ? 'PostgreSQL' : 'memory'}): ${requests.describe()}`,
     close: () => store.close(),

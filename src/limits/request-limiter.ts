@@ -27,8 +27,10 @@ type Rate = NonNullable<LimitsConfig['rate']>;
  *
  * The order in a request: `admit` (before the key is looked up: a refused or banned IP is
  * answered without touching the keys), then either `authenticationFailed` or `spend`. Each
- * returns the error to answer, or undefined; each refusal is counted in the metrics and logged
- * once (info; a new ban: warn), never with the key's secret or the signature.
+ * returns the error to answer, or undefined. Each refusal is counted in the metrics; the HTTP
+ * error handler logs every refused request once, with the description given here (which names
+ * the IP and the limit, never a key, secret or signature). A new ban is also logged here, at
+ * warn, with its step on the ladder: an event an operator wants to see on its own.
  */
 export class RequestLimiter {
   private readonly gate: RateLimiterAbstract;
@@ -95,10 +97,6 @@ export class RequestLimiter {
     if (refused.consumedPoints > this.rate.points + 1) {
       return this.strike(ip, refused.msBeforeNext, 'ip');
     }
-    this.logger.info(
-      { reason: 'ip', ip, retryAfterS: seconds(refused.msBeforeNext) },
-      'request refused: too many failed authentications from this IP',
-    );
     metrics.refusals.inc({ reason: 'ip' });
     return this.ipOverLimit(ip, refused.msBeforeNext);
   }
@@ -114,10 +112,6 @@ export class RequestLimiter {
     if (refused.consumedPoints > this.rate.points + 1) {
       return this.strike(ip, refused.msBeforeNext, 'key');
     }
-    this.logger.info(
-      { reason: 'key', keyId, ip, retryAfterS: seconds(refused.msBeforeNext) },
-      'request refused: API key over its rate limit',
-    );
     metrics.refusals.inc({ reason: 'key' });
     return this.keyOverLimit(refused.msBeforeNext);
   }
@@ -128,12 +122,6 @@ export class RequestLimiter {
     // Exactly the crossing one bans: concurrent strikes beyond it (other processes) do not
     // climb the ladder twice.
     if (over && over.consumedPoints === STRIKES_BEFORE_BAN + 1) return this.ban(ip);
-    this.logger.info(
-      { reason, ip, retryAfterS: seconds(msLeft) },
-      reason === 'key'
-        ? 'request refused: API key in its mitigation period'
-        : 'request refused: IP in its mitigation period for failed authentications',
-    );
     metrics.refusals.inc({ reason });
     return reason === 'key' ? this.keyOverLimit(msLeft) : this.ipOverLimit(ip, msLeft);
   }
@@ -155,10 +143,6 @@ export class RequestLimiter {
   }
 
   private bannedAnswer(ip: string, msLeft: number): AppError {
-    this.logger.info(
-      { reason: 'banned', ip, retryAfterS: seconds(msLeft) },
-      'request refused: IP banned',
-    );
     metrics.refusals.inc({ reason: 'banned' });
     return this.bannedError(ip, msLeft);
   }

@@ -1,6 +1,5 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
 import { metrics } from '../ops/metrics.ts';
 import { describeDuration } from './ban-ladder.ts';
 import type { CounterStore } from './counters.ts';
@@ -26,7 +25,6 @@ export class SyncCooldowns {
   constructor(
     store: CounterStore,
     private readonly cooldownMs: number,
-    private readonly logger: Logger,
   ) {
     this.syncs = store.counter({ name: 'sync', points: 1, durationMs: cooldownMs });
     this.connects = store.counter({
@@ -40,7 +38,7 @@ export class SyncCooldowns {
   async onDemandSync(accountId: number): Promise<void> {
     const refused = await refusal(this.syncs.consume(accountId));
     if (!refused) return;
-    this.refuse({ accountId }, refused.msBeforeNext);
+    this.refuse();
     throw new AppError(
       'rate_limit_exceeded',
       `Balances of account ${accountId} were loaded on demand less than ` +
@@ -52,7 +50,7 @@ export class SyncCooldowns {
   async connect(userId: number): Promise<void> {
     const refused = await refusal(this.connects.consume(userId));
     if (!refused) return;
-    this.refuse({ userId }, refused.msBeforeNext);
+    this.refuse();
     throw new AppError(
       'rate_limit_exceeded',
       `At most ${CONNECTS_PER_COOLDOWN} accounts may be connected per ` +
@@ -60,11 +58,8 @@ export class SyncCooldowns {
     ).retryAfter(refused.msBeforeNext);
   }
 
-  private refuse(subject: Record<string, number>, msLeft: number): void {
-    this.logger.info(
-      { reason: 'cooldown', ...subject, retryAfterS: Math.ceil(msLeft / 1000) },
-      'request refused: on-demand sync cooldown',
-    );
+  /** Counted here; logged once by whoever answers the refusal (the HTTP error handler). */
+  private refuse(): void {
     metrics.refusals.inc({ reason: 'cooldown' });
   }
 }

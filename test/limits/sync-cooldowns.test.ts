@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../src/errors.ts';
-import { silentLogger } from '../../src/logger.ts';
 import { memoryCounters, postgresCounters, type CounterStore } from '../../src/limits/counters.ts';
 import { CONNECTS_PER_COOLDOWN, SyncCooldowns } from '../../src/limits/sync-cooldowns.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -13,7 +12,7 @@ let cooldowns: SyncCooldowns;
 beforeAll(async () => {
   database = await createTestDatabase();
   store = database.url ? await postgresCounters(database.url) : memoryCounters();
-  cooldowns = new SyncCooldowns(store, COOLDOWN_MS, silentLogger);
+  cooldowns = new SyncCooldowns(store, COOLDOWN_MS);
 });
 afterAll(async () => {
   await store.close();
