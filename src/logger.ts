@@ -17,6 +17,8 @@ export const redactPaths = [
   '*.apikey',
   'api_key',
   '*.api_key',
+  // PostgreSQL's error detail quotes the offending values ("Key (api_key)=(…) already exists").
+  'err.detail',
   '*.secret',
   '*.secret_sealed',
   '*.exchange_secret',

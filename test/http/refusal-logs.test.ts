@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Fastify from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,7 +147,8 @@ describe('the levels of limits and bans', () => {
     ['ip_banned', 418],
   ] as const)('logs %s (%i) at warn, with Retry-After', async (code, status) => {
     const written: LogLine[] = [];
-    const app = Fastify({ loggerInstance: capturingLogger(written) });
+    const logger: FastifyBaseLogger = capturingLogger(written);
+    const app = Fastify({ loggerInstance: logger });
     registerErrorHandling(app);
     app.get('/limited', async () => {
       throw new AppError(code, 'Too many requests').retryAfter(120_000);
