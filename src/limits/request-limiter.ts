@@ -14,8 +14,16 @@ export const STRIKES_BEFORE_BAN = 10;
  * of one row tells "banned", "refused for failed authentications" and "fine" apart.
  */
 const BANNED = 2_000_000_000;
-/** Refusals remembered in this process, so a refused caller costs no round trip (PostgreSQL). */
+/** IP and key states remembered in this process, so that most requests cost no extra round trip. */
 const MEMO_ENTRIES = 10_000;
+/**
+ * How long an IP found in good standing is believed so without asking the store again. Its
+ * own refusals and bans this process learns at once; one imposed by another process (PostgreSQL)
+ * is honoured here within this time. It spares the hot path one round trip of two.
+ */
+const GOOD_STANDING_MS = 1000;
+
+type IpState = { until: number; standing: 'good' | 'refused' | 'banned' };
 
 type Rate = NonNullable<LimitsConfig['rate']>;
 
@@ -37,10 +45,8 @@ export class RequestLimiter {
   private readonly keys: RateLimiterAbstract;
   private readonly strikes: RateLimiterAbstract;
   private readonly ladder: RateLimiterAbstract;
-  /** IP → until when it is refused here, and whether that is a ban. */
-  private readonly refusedIps = new LRUCache<string, { until: number; banned: boolean }>({
-    max: MEMO_ENTRIES,
-  });
+  /** IP → its standing as last learnt, and until when that holds. */
+  private readonly ips = new LRUCache<string, IpState>({ max: MEMO_ENTRIES });
   /** Key id → until when it is refused here. */
   private readonly refusedKeys = new LRUCache<number, number>({ max: MEMO_ENTRIES });
 
@@ -75,25 +81,31 @@ export class RequestLimiter {
   /** Before authentication: answers a banned IP (418) or one refused for failed authentications. */
   async admit(ip: string): Promise<AppError | undefined> {
     const now = Date.now();
-    const memo = this.refusedIps.get(ip);
-    if (memo !== undefined && memo.until > now) {
-      if (memo.banned) return this.bannedAnswer(ip, memo.until - now);
-      return this.strike(ip, memo.until - now, 'ip');
+    let known = this.ips.get(ip);
+    if (known === undefined || known.until <= now) {
+      const state = live(await this.gate.get(ip));
+      known =
+        !state || state.consumedPoints <= this.rate.points
+          ? { until: now + GOOD_STANDING_MS, standing: 'good' }
+          : {
+              until: now + state.msBeforeNext,
+              standing: state.consumedPoints >= BANNED ? 'banned' : 'refused',
+            };
+      this.ips.set(ip, known);
     }
-    const state = live(await this.gate.get(ip));
-    if (!state || state.consumedPoints <= this.rate.points) return undefined;
-    const banned = state.consumedPoints >= BANNED;
-    this.refusedIps.set(ip, { until: now + state.msBeforeNext, banned });
-    if (banned) return this.bannedAnswer(ip, state.msBeforeNext);
-    return this.strike(ip, state.msBeforeNext, 'ip');
+    if (known.standing === 'good') return undefined;
+    if (known.standing === 'banned') return this.bannedAnswer(ip, known.until - now);
+    return this.strike(ip, known.until - now, 'ip');
   }
 
   /** After an unknown key, a bad signature or a missing header: spends one of the IP's points. */
   async authenticationFailed(ip: string): Promise<AppError | undefined> {
     const refused = await refusal(this.gate.consume(ip));
     if (!refused) return undefined;
-    if (refused.consumedPoints >= BANNED) return this.bannedAnswer(ip, refused.msBeforeNext);
-    this.refusedIps.set(ip, { until: Date.now() + refused.msBeforeNext, banned: false });
+    const banned = refused.consumedPoints >= BANNED;
+    const standing = banned ? 'banned' : 'refused';
+    this.ips.set(ip, { until: Date.now() + refused.msBeforeNext, standing });
+    if (banned) return this.bannedAnswer(ip, refused.msBeforeNext);
     if (refused.consumedPoints > this.rate.points + 1) {
       return this.strike(ip, refused.msBeforeNext, 'ip');
     }
@@ -132,7 +144,7 @@ export class RequestLimiter {
     await this.ladder.set(ip, level, (banMs + LADDER_MEMORY_MS) / 1000);
     await this.gate.set(ip, BANNED, banMs / 1000);
     await this.strikes.delete(ip);
-    this.refusedIps.set(ip, { until: Date.now() + banMs, banned: true });
+    this.ips.set(ip, { until: Date.now() + banMs, standing: 'banned' });
     metrics.bans.inc();
     metrics.refusals.inc({ reason: 'banned' });
     this.logger.warn(

@@ -15,7 +15,7 @@ import {
   type CounterStore,
 } from '../../src/limits/counters.ts';
 import { RequestLimiter, STRIKES_BEFORE_BAN } from '../../src/limits/request-limiter.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, onPostgres, type TestDatabase } from '../support/database.ts';
 
 // The limiter on the clock it would run on, faked: rate-limiter-flexible computes every expiry
 // from Date.now() (in JavaScript, on PostgreSQL too), so faking Date alone moves the whole
@@ -205,3 +205,24 @@ describe('failed authentications', () => {
     expect(await limiter.admit(newIp())).toBeUndefined();
   });
 });
+
+// Two processes share bans through PostgreSQL; the embedded default is one process.
+if (onPostgres) {
+  describe('a ban imposed by another process', () => {
+    it('is honoured here within a second of an IP last found in good standing', async () => {
+      const otherStore = await postgresCounters(database.url ?? '');
+      try {
+        const other = new RequestLimiter(otherStore, RATE, BLOCK_MS, silentLogger);
+        const ip = newIp();
+        expect(await other.admit(ip)).toBeUndefined();
+        const key = newKey();
+        await exhaust(key, ip);
+        expect((await strikeUntilBanned(key, ip))?.code).toBe('ip_banned');
+        advance(1000);
+        expectRefusal(await other.admit(ip), 'ip_banned', 119);
+      } finally {
+        await otherStore.close();
+      }
+    });
+  });
+}
