@@ -13,6 +13,8 @@ const live = new Set<ChildProcess>();
 
 export interface ServerChild {
   url: string;
+  /** What the server's request limiter enforces (ours only). */
+  limits: string | undefined;
   /** Peak resident memory of the server process so far, in bytes. */
   maxRss(): Promise<number>;
   stop(): Promise<void>;
@@ -46,7 +48,12 @@ export async function startChild(order: ServerOrder): Promise<ServerChild> {
       });
       child.send(order);
     });
-    return { url: ready.url, maxRss: () => askMemory(child), stop: () => stopChild(child) };
+    return {
+      url: ready.url,
+      limits: ready.limits,
+      maxRss: () => askMemory(child),
+      stop: () => stopChild(child),
+    };
   } catch (error) {
     await stopChild(child);
     throw error;

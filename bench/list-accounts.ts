@@ -2,12 +2,14 @@
 // data dir) against a bare node:http server answering the same bytes, under the same autocannon
 // load. A measurement, not a test: it prints PASS/FAIL against the targets and exits 0 either way
 // (non-zero only when the benchmark itself could not run).
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { signHmac } from '../src/auth/signature.ts';
 import { loadConfig } from '../src/config.ts';
-import { startChild, stopAllChildren } from './children.ts';
+import pg from 'pg';
+import { startChild, stopAllChildren, type ServerChild } from './children.ts';
 import { measure, type LoadResult, type LoadSettings } from './load.ts';
 import { seedDataDir, type BenchUser } from './seed.ts';
 
@@ -32,11 +34,21 @@ const SCENARIOS = [
 ];
 // A fixed query: the request is signed once and the same signature is valid for every request.
 const TARGET = '/public/api/ver1/accounts?page=1&per_page=100';
+/** The PostgreSQL server of the two-process row; the bench creates and drops its own database. */
+const POSTGRES_URL =
+  process.env.BENCH_POSTGRES_URL ??
+  process.env.DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432';
+/** Accounts of the two-process row. */
+const POSTGRES_ACCOUNTS = 10;
 
 interface Row {
+  label: string;
+  server: string;
   accounts: number;
   bodyBytes: number;
-  target: number;
+  /** The ratio aimed at; undefined for a row measured for information. */
+  target: number | undefined;
   ours: LoadResult;
   baseline: LoadResult;
   roundRatios: number[];
@@ -59,33 +71,86 @@ async function reference(url: string, headers: Record<string, string>, accounts:
   return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
 }
 
+/** Our server processes must run with their request limiter on: say what it enforces. */
+function checkLimiter(label: string, children: ServerChild[]): void {
+  for (const child of children) {
+    if (!child.limits || child.limits === 'off') {
+      throw new Error(`${label}: the server runs without its request limiter`);
+    }
+  }
+  console.log(`${label}: limiter ${children[0]?.limits ?? ''}`);
+}
+
+/**
+ * Load on several processes of ours at once: the connections are split between them and run
+ * side by side; req/s add up, latencies are the worst of them.
+ */
+async function measureAll(
+  children: ServerChild[],
+  headers: Record<string, string>,
+): Promise<LoadResult> {
+  const share = Math.max(1, Math.round(settings.connections / children.length));
+  const results = await Promise.all(
+    children.map((child) =>
+      measure(child.url + TARGET, headers, { ...settings, connections: share }),
+    ),
+  );
+  return results.reduce((sum, r) => ({
+    rps: sum.rps + r.rps,
+    p50: Math.max(sum.p50, r.p50),
+    p99: Math.max(sum.p99, r.p99),
+    total: sum.total + r.total,
+    non2xx: sum.non2xx + r.non2xx,
+    errors: sum.errors + r.errors,
+    timeouts: sum.timeouts + r.timeouts,
+  }));
+}
+
+interface Scenario {
+  label: string;
+  server: string;
+  user: BenchUser;
+  target: number | undefined;
+  /** Starts our server process(es) for this scenario. */
+  start(): Promise<ServerChild[]>;
+}
+
 /**
  * Both servers stay up; they are measured in alternating order over several rounds and each is
  * represented by its median round, so neither a noisy moment nor going first decides the ratio.
  */
-async function runScenario(dataDir: string, user: BenchUser, target: number): Promise<Row> {
+async function runScenario(scenario: Scenario): Promise<Row> {
+  const { user } = scenario;
   const headers = { Apikey: user.apiKey, Signature: signHmac(user.secret, TARGET) };
-  const ours = await startChild({ kind: 'ours', dataDir });
-  const answer = await reference(ours.url, headers, user.accounts);
+  const ours = await scenario.start();
+  checkLimiter(scenario.label, ours);
+  const answers = await Promise.all(
+    ours.map((child) => reference(child.url, headers, user.accounts)),
+  );
+  const answer = answers[0];
+  if (!answer) throw new Error('no server started');
   const baseline = await startChild({ kind: 'baseline', ...answer });
   const oursRuns: LoadResult[] = [];
   const baselineRuns: LoadResult[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? [ours, baseline] : [baseline, ours];
-    for (const child of order) {
-      const result = await measure(child.url + TARGET, headers, settings);
-      (child === ours ? oursRuns : baselineRuns).push(result);
+    const order = round % 2 === 0 ? ['ours', 'baseline'] : ['baseline', 'ours'];
+    for (const which of order) {
+      if (which === 'ours') oursRuns.push(await measureAll(ours, headers));
+      else baselineRuns.push(await measure(baseline.url + TARGET, headers, settings));
     }
   }
-  const [oursMaxRss, baselineMaxRss] = [await ours.maxRss(), await baseline.maxRss()];
-  await ours.stop();
+  const oursMaxRss = Math.max(...(await Promise.all(ours.map((child) => child.maxRss()))));
+  const baselineMaxRss = await baseline.maxRss();
+  await Promise.all(ours.map((child) => child.stop()));
   await baseline.stop();
   return {
+    label: scenario.label,
+    server: scenario.server,
     oursMaxRss,
     baselineMaxRss,
     accounts: user.accounts,
     bodyBytes: answer.body.length,
-    target,
+    target: scenario.target,
     ours: median(oursRuns),
     baseline: median(baselineRuns),
     roundRatios: oursRuns.map((run, i) => run.rps / (baselineRuns[i]?.rps ?? Number.NaN)),
@@ -107,18 +172,18 @@ function printTable(rows: Row[]): void {
   for (const row of rows) {
     const ratio = row.ours.rps / row.baseline.rps;
     for (const [server, r, rss] of [
-      ['opencommas', row.ours, row.oursMaxRss],
+      [row.server, row.ours, row.oursMaxRss],
       ['node:http', row.baseline, row.baselineMaxRss],
     ] as const) {
       lines.push([
-        `${row.accounts} accounts (${(row.bodyBytes / 1024).toFixed(1)} KiB)`,
+        `${row.label} (${(row.bodyBytes / 1024).toFixed(1)} KiB)`,
         server,
         r.rps.toFixed(0),
         String(r.p50),
         String(r.p99),
         String(r.non2xx + r.errors + r.timeouts),
         `${(rss / 2 ** 20).toFixed(0)} MiB`,
-        server === 'opencommas' ? `${ratio.toFixed(2)}x` : '',
+        server === 'node:http' ? '' : `${ratio.toFixed(2)}x`,
       ]);
     }
   }
@@ -130,10 +195,12 @@ function printTable(rows: Row[]): void {
   for (const row of rows) {
     const ratio = row.ours.rps / row.baseline.rps;
     const clean = row.oursFailures === 0;
-    const verdict = ratio >= row.target && clean ? 'PASS' : 'FAIL';
     const rounds = row.roundRatios.map((r) => `${r.toFixed(2)}x`).join(', ');
+    const verdict =
+      row.target === undefined ? 'INFO' : ratio >= row.target && clean ? 'PASS' : 'FAIL';
+    const aim = row.target === undefined ? 'no target' : `target >= ${row.target}x`;
     console.log(
-      `${verdict}  ${row.accounts} accounts: ${ratio.toFixed(2)}x baseline (target >= ${row.target}x; rounds ${rounds})` +
+      `${verdict}  ${row.label}: ${ratio.toFixed(2)}x baseline (${aim}; rounds ${rounds})` +
         (clean ? '' : ', with non-2xx/errors during the run'),
     );
   }
@@ -166,11 +233,64 @@ async function main(): Promise<void> {
     console.log(`setup: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     const rows: Row[] = [];
     for (const [i, user] of users.entries()) {
-      rows.push(await runScenario(dataDir, user, SCENARIOS[i]?.target ?? 0));
+      rows.push(
+        await runScenario({
+          label: `${user.accounts} accounts`,
+          server: 'opencommas',
+          user,
+          target: SCENARIOS[i]?.target,
+          start: async () => [await startChild({ kind: 'ours', dataDir })],
+        }),
+      );
     }
+    rows.push(await runPostgresPair(dataDir));
     printTable(rows);
   } finally {
     await cleanup();
+  }
+}
+
+/**
+ * Two API processes on one PostgreSQL database, sharing one limit (every request also counts
+ * against the key in PostgreSQL), in a database of the bench's own, dropped afterwards.
+ */
+async function runPostgresPair(dataDir: string): Promise<Row> {
+  const name = `opencommas_bench_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  try {
+    const url = new URL(POSTGRES_URL);
+    url.pathname = `/${name}`;
+    const postgres = { url: url.toString(), masterKey: randomBytes(32).toString('base64') };
+    const started = Date.now();
+    const config = loadConfig({
+      OPENCOMMAS_DATA_DIR: dataDir,
+      DATABASE_URL: postgres.url,
+      OPENCOMMAS_MASTER_KEY: postgres.masterKey,
+      OPENCOMMAS_DEMO: 'off',
+    });
+    const [user] = await seedDataDir(config, [POSTGRES_ACCOUNTS], HISTORY_DAYS);
+    if (!user) throw new Error('seeding PostgreSQL failed');
+    console.log(`setup (PostgreSQL): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const start = () => startChild({ kind: 'ours', dataDir, postgres });
+    return await runScenario({
+      label: `${POSTGRES_ACCOUNTS} accounts, PostgreSQL`,
+      server: 'opencommas x2',
+      user,
+      target: undefined,
+      start: async () => [await start(), await start()],
+    });
+  } finally {
+    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}
+
+async function adminQuery(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
   }
 }
 

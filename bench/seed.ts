@@ -23,7 +23,10 @@ const SHAPES = [
 ] as const;
 const WALLET = '0x742d35cc6634c0532925a3b844bc454e4438f44e';
 
-/** Seeds one user per entry of `accountCounts` into the data dir of `config`; returns their keys. */
+/**
+ * Seeds one user per entry of `accountCounts` into the database of `config` (its PostgreSQL
+ * database, or the embedded one in its data dir); returns their keys.
+ */
 export async function seedDataDir(
   config: Config,
   accountCounts: number[],
@@ -31,7 +34,9 @@ export async function seedDataDir(
 ): Promise<BenchUser[]> {
   // Same master key file the server will read, so the sealed HMAC secrets open there too.
   const masterKey = resolveMasterKey(config);
-  const storage = await openStorage({ dataDir: pgliteDir(config) });
+  const storage = await openStorage(
+    config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: pgliteDir(config) },
+  );
   const services = await createServices(storage, masterKey, { sync: config.sync });
   try {
     const users: BenchUser[] = [];

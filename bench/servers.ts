@@ -5,21 +5,39 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type ServerOrder =
-  | { kind: 'ours'; dataDir: string }
+  | {
+      kind: 'ours';
+      dataDir: string;
+      /** PostgreSQL instead of the embedded database in `dataDir`, with its master key. */
+      postgres?: { url: string; masterKey: string };
+    }
   | { kind: 'baseline'; status: number; contentType: string; body: Uint8Array };
 
-export type ServerReady = { url: string };
+/** `limits`: what the server's request limiter enforces (ours only), e.g. to print it. */
+export type ServerReady = { url: string; limits?: string };
+
+/**
+ * The limiter stays on, as in production, with a budget no run can reach: 100 million requests
+ * a minute per key (the bench sends one key's requests at tens of thousands a second).
+ */
+const BENCH_RATE_LIMIT = '100000000/1m';
 /** Asked after the load runs: the server's peak resident memory, in bytes. */
 export type MemoryReport = { maxRss: number };
 
-/** Our real server, as `npm start` runs it on the embedded PGlite, on a prepared data dir. */
-async function startOurs(dataDir: string) {
+/** Our real server, as `npm start` runs it (embedded PGlite, or PostgreSQL), on prepared data. */
+async function startOurs(order: Extract<ServerOrder, { kind: 'ours' }>) {
   // An explicit environment: a stray DATABASE_URL or master key in the shell must not leak in.
   // Loaded here, not at the top: the baseline child must not carry our modules in its memory.
   const { loadConfig } = await import('../src/config.ts');
   const { startServer } = await import('../src/server.ts');
   const config = loadConfig({
-    OPENCOMMAS_DATA_DIR: dataDir,
+    OPENCOMMAS_DATA_DIR: order.dataDir,
+    ...(order.postgres
+      ? { DATABASE_URL: order.postgres.url, OPENCOMMAS_MASTER_KEY: order.postgres.masterKey }
+      : {}),
+    OPENCOMMAS_RATE_LIMIT: BENCH_RATE_LIMIT,
+    // Metrics served as in production, each child on a free port of its own.
+    OPENCOMMAS_METRICS_PORT: '0',
     HOST: '127.0.0.1',
     PORT: '0',
     OPENCOMMAS_DEMO: 'off',
@@ -28,7 +46,11 @@ async function startOurs(dataDir: string) {
     LOG_LEVEL: 'warn',
   });
   const server = await startServer(config);
-  return { url: server.url, stop: () => server.stop() };
+  return {
+    url: server.url,
+    limits: server.services.limits.describe(),
+    stop: () => server.stop(),
+  };
 }
 
 /** The floor: the same status, content type and body bytes, with nothing else done. */
@@ -43,14 +65,14 @@ async function startBaseline(order: Extract<ServerOrder, { kind: 'baseline' }>) 
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    limits: undefined,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
 process.once('message', (order: ServerOrder) => {
   void (async () => {
-    const server =
-      order.kind === 'ours' ? await startOurs(order.dataDir) : await startBaseline(order);
+    const server = order.kind === 'ours' ? await startOurs(order) : await startBaseline(order);
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
@@ -68,7 +90,9 @@ process.once('message', (order: ServerOrder) => {
       // resourceUsage reports kilobytes; the peak covers the whole run, not just this moment.
       if (message === 'memory') process.send?.({ maxRss: process.resourceUsage().maxRSS * 1024 });
     });
-    process.send?.({ url: server.url } satisfies ServerReady);
+    const ready: ServerReady = { url: server.url };
+    if (server.limits !== undefined) ready.limits = server.limits;
+    process.send?.(ready);
   })().catch((error: unknown) => {
     console.error('bench server failed:', error);
     process.exit(1);
