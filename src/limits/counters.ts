@@ -65,9 +65,11 @@ export async function postgresCounters(
   const pool = new pg.Pool({
     connectionString: url,
     max: 4,
-    connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,
+    // A refused connection fails at once; an unreachable host costs a request at most this
+    // long before the in-memory insurance answers.
+    connectionTimeoutMillis: settings.connectTimeoutMs ?? 1000,
     // Upserts of one row: anything slower is a sick server; the insurance limiter takes over.
-    statement_timeout: 2000,
+    statement_timeout: 1000,
     idleTimeoutMillis: 30_000,
   });
   // An idle connection dropped by the server must not become an unhandled 'error' event.
