@@ -225,4 +225,25 @@ if (onPostgres) {
       }
     });
   });
+
+  describe('when its PostgreSQL table is unusable', () => {
+    it('still limits, counting in this process’s memory', async () => {
+      const own = await createTestDatabase();
+      const ownStore = await postgresCounters(own.url ?? '');
+      try {
+        const client = new pg.Client({ connectionString: own.url });
+        await client.connect();
+        await client.query(`DROP TABLE ${COUNTERS_TABLE}`);
+        await client.end();
+        const alone = new RequestLimiter(ownStore, RATE, BLOCK_MS, silentLogger);
+        const key = newKey();
+        for (let i = 0; i < RATE.points; i++)
+          expect(await alone.spend(key, newIp())).toBeUndefined();
+        expectRefusal(await alone.spend(key, newIp()), 'rate_limit_exceeded', 300);
+      } finally {
+        await ownStore.close();
+        await own.drop();
+      }
+    });
+  });
 }
