@@ -11,7 +11,7 @@ interface Cached {
 
 /**
  * Each source's prices, read once per round and shared: by every account in this process, and
- * — on PostgreSQL — by every worker process, through `price_rounds` under an advisory lock, so
+ * — on PostgreSQL — by every worker process, through `price_rounds` (one fetches under a lease), so
  * N workers make one tickers request per exchange per round, not N.
  */
 export class PriceBook {
@@ -45,36 +45,74 @@ export class PriceBook {
     return fresh.table;
   }
 
-  /** One process fetches while the others wait on the lock, then read what it stored. */
+  /**
+   * One process fetches while the others wait, then read what it stored. The one fetching holds
+   * a lease (a row of `price_rounds`), not a transaction: no transaction or lock stays open
+   * while an exchange answers, so a slow exchange ties up no connection and trips no statement
+   * timeout of the waiting processes. A lease whose holder died expires after `LEASE_MS`.
+   */
   private async refreshShared(source: string): Promise<Cached> {
-    return this.storage.db.transaction().execute(async (tx) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtext(${`opencommas:prices:${source}`}))`.execute(
-        tx,
-      );
-      const row = await tx
+    for (;;) {
+      const stored = await this.storage.db
         .selectFrom('price_rounds')
         .selectAll()
         .where('source', '=', source)
         .executeTakeFirst();
-      if (row && Date.now() - row.fetched_at.getTime() < this.ttlMs) {
+      if (stored && Date.now() - stored.fetched_at.getTime() < this.ttlMs) {
         return {
-          fetchedAt: row.fetched_at.getTime(),
-          table: { btcUsd: row.btc_usd_price, usd: row.usd_prices },
+          fetchedAt: stored.fetched_at.getTime(),
+          table: { btcUsd: stored.btc_usd_price, usd: stored.usd_prices },
         };
       }
-      const table = priceTable(await this.fetchQuotes(source));
-      const fetchedAt = new Date();
-      const values = {
-        fetched_at: fetchedAt,
-        btc_usd_price: table.btcUsd,
-        usd_prices: JSON.stringify(table.usd),
-      };
-      await tx
-        .insertInto('price_rounds')
-        .values({ source, ...values })
-        .onConflict((conflict) => conflict.column('source').doUpdateSet(values))
-        .execute();
-      return { fetchedAt: fetchedAt.getTime(), table };
-    });
+      if (await this.takeLease(source)) {
+        try {
+          return await this.fetchAndStore(source);
+        } finally {
+          await this.releaseLease(source).catch(() => undefined); // expires by itself anyway
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+    }
+  }
+
+  private async fetchAndStore(source: string): Promise<Cached> {
+    const table = priceTable(await this.fetchQuotes(source));
+    const fetchedAt = new Date();
+    const values = {
+      fetched_at: fetchedAt,
+      btc_usd_price: table.btcUsd,
+      usd_prices: JSON.stringify(table.usd),
+    };
+    await this.storage.db
+      .insertInto('price_rounds')
+      .values({ source, ...values })
+      .onConflict((conflict) => conflict.column('source').doUpdateSet(values))
+      .execute();
+    return { fetchedAt: fetchedAt.getTime(), table };
+  }
+
+  /** Takes the lease on fetching `source` unless another process holds one that is still valid. */
+  private async takeLease(source: string): Promise<boolean> {
+    const taken = await sql<{ source: string }>`
+      INSERT INTO price_rounds (source, fetched_at, btc_usd_price, usd_prices)
+      VALUES (${leaseOf(source)}, now(), NULL, '{}'::jsonb)
+      ON CONFLICT (source) DO UPDATE SET fetched_at = now()
+      WHERE price_rounds.fetched_at < now() - make_interval(secs => ${LEASE_MS / 1000})
+      RETURNING source`.execute(this.storage.db);
+    return taken.rows.length > 0;
+  }
+
+  private async releaseLease(source: string): Promise<void> {
+    await this.storage.db
+      .updateTable('price_rounds')
+      .set({ fetched_at: new Date(0) })
+      .where('source', '=', leaseOf(source))
+      .execute();
   }
 }
+
+/** Longer than a tickers request with its retries takes; a dead holder's lease lapses after it. */
+const LEASE_MS = 60_000;
+const LEASE_POLL_MS = 100;
+/** The lease row of a source: market codes have no colon, so it never names a real source. */
+const leaseOf = (source: string) => `lease:${source}`;
