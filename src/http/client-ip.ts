@@ -18,6 +18,7 @@ const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
  * so one caller has one counter however it arrives.
  */
 export function clientIp(request: FastifyRequest): string {
-  const ip = request.ip;
+  // A socket already gone has no address; such a request is answered by no one anyway.
+  const ip = request.ip || 'unknown';
   return MAPPED_IPV4.exec(ip)?.[1] ?? ip;
 }
