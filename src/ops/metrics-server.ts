@@ -27,6 +27,9 @@ export async function startMetricsServer(
     defaultsCollected = true;
   }
   const server = createServer((request, response) => {
+    // One connection per scrape (every 15 s or so): no idle keep-alive socket for a scraper to
+    // reuse just as the server times it out.
+    response.shouldKeepAlive = false;
     const path = (request.url ?? '').split('?')[0];
     if (request.method !== 'GET' || path !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: GET /metrics\n');

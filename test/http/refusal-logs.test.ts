@@ -141,6 +141,33 @@ describe('logs of refused requests', () => {
 });
 
 describe('the levels of limits and bans', () => {
+  it('logs a key over its rate once, at warn, with Retry-After', async () => {
+    const written: LogLine[] = [];
+    const limited = await startTestServer(
+      { OPENCOMMAS_RATE_LIMIT: '2/1m' },
+      { logger: capturingLogger(written) },
+    );
+    try {
+      const { credentials } = await userWithKey(limited.services);
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push((await signedGet(limited, LIST, credentials)).status);
+      expect(statuses).toEqual([200, 200, 429]);
+    } finally {
+      await limited.close();
+    }
+    expect(written.filter((line) => line.level >= WARN)).toEqual([
+      expect.objectContaining({
+        level: WARN,
+        msg: 'request refused',
+        status: 429,
+        code: 'rate_limit_exceeded',
+        route: '/public/api/ver1/accounts',
+        retryAfter: 300, // the key's mitigation period (OPENCOMMAS_RATE_LIMIT_BLOCK, 5m)
+      }),
+    ]);
+  });
+
   // The same error handler on an app of its own, whose routes refuse as the limiter does.
   it.each([
     ['rate_limit_exceeded', 429],

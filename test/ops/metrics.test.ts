@@ -154,6 +154,31 @@ describe('the metrics listener', () => {
   });
 });
 
+describe('limit metrics', () => {
+  it('counts a key over its rate as a refusal, and its 429', async () => {
+    const limited = await startTestServer({ OPENCOMMAS_RATE_LIMIT: '2/1m' });
+    try {
+      const { credentials } = await userWithKey(limited.services);
+      const refusals = { reason: 'key' };
+      const answers = { route: '/public/api/ver1/accounts', status: '429' };
+      const before = {
+        refusals: await count('opencommas_rate_limit_refusals_total', refusals),
+        answers: await count('opencommas_http_requests_total', answers),
+      };
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push((await signedGet(limited, LIST, credentials)).status);
+      expect(statuses).toEqual([200, 200, 429]);
+      expect(await count('opencommas_rate_limit_refusals_total', refusals)).toBe(
+        before.refusals + 1,
+      );
+      expect(await count('opencommas_http_requests_total', answers)).toBe(before.answers + 1);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('sync metrics', () => {
   it('counts on-demand syncs by outcome', async () => {
     const synced = { outcome: 'synced', trigger: 'on_demand' };
