@@ -7,6 +7,7 @@ import type { DemoCredentials } from '../demo/demo.ts';
 import { listMarkets } from '../markets/index.ts';
 import { connect } from './executor.ts';
 import { printError, printResult } from './output.ts';
+import { addSecretOptions, readSecrets, type SecretOptions } from './secrets.ts';
 import type { AccountDetails } from '../accounts/details.ts';
 import { detailLines, syncLine, type SyncResult } from './details.ts';
 import { runWorker } from './worker.ts';
@@ -123,59 +124,53 @@ key
   .action((o: { apiKey: string }) => execute('key.revoke', { api_key: o.apiKey }));
 
 const account = program.command('account').description('exchange accounts and wallets');
-account
+const add = account
   .command('add')
   .requiredOption('--user <id>', 'owner user id')
   .requiredOption('--market <code>', 'market code, see `opencommas markets`')
   .requiredOption('--name <name>', 'a name for the account')
   .option('--api-key <key>', 'exchange API key')
-  .option('--secret <secret>', 'exchange API secret')
-  .option('--passphrase <passphrase>', 'exchange API passphrase (okex, kucoin)')
   .option('--address <address>', 'wallet address (ethereumwallet, bitcoinwallet)')
   .option('--keys-expire <iso>', 'when the exchange API key expires, ISO 8601')
-  .option('--no-sync', 'store without contacting the exchange or chain; never synced')
-  .action(
-    (o: {
+  .option('--no-sync', 'store without contacting the exchange or chain; never synced');
+addSecretOptions(add).action(
+  async (
+    o: SecretOptions & {
       user: string;
       market: string;
       name: string;
       apiKey?: string;
-      secret?: string;
-      passphrase?: string;
       address?: string;
       keysExpire?: string;
       sync: boolean;
-    }) =>
-      execute('account.add', {
-        user_id: positiveInt('user')(o.user),
-        market_code: o.market,
-        name: o.name,
-        ...(o.apiKey !== undefined ? { api_key: o.apiKey } : {}),
-        ...(o.secret !== undefined ? { secret: o.secret } : {}),
-        ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
-        ...(o.address !== undefined ? { address: o.address } : {}),
-        ...(o.keysExpire !== undefined ? { api_keys_expire_at: o.keysExpire } : {}),
-        ...(o.sync ? {} : { sync: false }),
-      }),
-  );
-account
+    },
+  ) =>
+    execute('account.add', {
+      user_id: positiveInt('user')(o.user),
+      market_code: o.market,
+      name: o.name,
+      ...(o.apiKey !== undefined ? { api_key: o.apiKey } : {}),
+      ...(await readSecrets(o)),
+      ...(o.address !== undefined ? { address: o.address } : {}),
+      ...(o.keysExpire !== undefined ? { api_keys_expire_at: o.keysExpire } : {}),
+      ...(o.sync ? {} : { sync: false }),
+    }),
+);
+const keys = account
   .command('keys')
   .description('replace an exchange account’s API keys (checked first); unlocks it')
   .requiredOption('--id <id>', 'account id')
   .requiredOption('--api-key <key>', 'exchange API key')
-  .requiredOption('--secret <secret>', 'exchange API secret')
-  .option('--passphrase <passphrase>', 'exchange API passphrase (okex, kucoin)')
-  .option('--keys-expire <iso>', 'when the new key expires, ISO 8601')
-  .action(
-    (o: { id: string; apiKey: string; secret: string; passphrase?: string; keysExpire?: string }) =>
-      execute('account.keys', {
-        account_id: positiveInt('id')(o.id),
-        api_key: o.apiKey,
-        secret: o.secret,
-        ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
-        ...(o.keysExpire !== undefined ? { api_keys_expire_at: o.keysExpire } : {}),
-      }),
-  );
+  .option('--keys-expire <iso>', 'when the new key expires, ISO 8601');
+addSecretOptions(keys).action(
+  async (o: SecretOptions & { id: string; apiKey: string; keysExpire?: string }) =>
+    execute('account.keys', {
+      account_id: positiveInt('id')(o.id),
+      api_key: o.apiKey,
+      ...(await readSecrets(o)),
+      ...(o.keysExpire !== undefined ? { api_keys_expire_at: o.keysExpire } : {}),
+    }),
+);
 account
   .command('sync')
   .description('read the account’s balances and transfers now')

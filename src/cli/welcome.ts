@@ -36,7 +36,7 @@ export function printWelcome(
     worker
       ? 'Connect a real exchange or wallet (this process syncs it on schedule):'
       : 'Connect a real exchange or wallet (no worker here: run `opencommas worker`):',
-    '  npm run cli -- account add --user ID --market binance --name Main --api-key K --secret S',
+    '  npm run cli -- account add --user ID --market binance --name Main --api-key K --secret-file secret.txt',
     'Manage users, keys and accounts: npm run cli -- --help',
     '',
   );

@@ -230,6 +230,50 @@ describe('CLI bad input', { timeout: 90_000 }, () => {
     expect(past.error_attributes?.expires_at?.[0]).toMatch(/future/);
   });
 
+  it('account add / keys: secrets as arguments are refused, never echoed; bad secret files named', async () => {
+    const add = (...more: string[]) => [
+      'account',
+      'add',
+      '--user',
+      String(userId),
+      '--market',
+      'okex',
+      '--name',
+      'X',
+      '--api-key',
+      'k',
+      ...more,
+    ];
+    const secretFile = writeFile('okex.secret', 'file-secret\n');
+    const secret = await failsJson(add('--secret', 'typed-secret-123'), 'secret');
+    expect(secret.error_attributes?.secret?.[0]).toContain('--secret-file');
+    expect(JSON.stringify(secret)).not.toContain('typed-secret-123');
+    const passphrase = await fails(
+      add('--secret-file', secretFile, '--passphrase', 'typed-passphrase-456'),
+    );
+    expect(passphrase.stderr).toContain('--passphrase-file');
+    expect(passphrase.stderr).not.toContain('typed-passphrase-456');
+    const keys = await fails([
+      'account',
+      'keys',
+      '--id',
+      String(accountId),
+      '--api-key',
+      'k',
+      '--secret',
+      'typed-secret-789',
+    ]);
+    expect(keys.stderr).toContain('--secret-file');
+    expect(keys.stderr).not.toContain('typed-secret-789');
+
+    const missing = path.join(storage.dataDir, 'no-such.secret');
+    const unreadable = await failsJson(add('--secret-file', missing), 'secret_file');
+    expect(unreadable.error_attributes?.secret_file?.[0]).toContain('ENOENT');
+    const empty = await failsJson(add('--secret-file', '-'), 'secret_file'); // stdin is empty
+    expect(empty.error_attributes?.secret_file?.[0]).toContain('standard input is empty');
+    await failsJson(add('--secret-file', '-', '--passphrase-file', '-'), 'passphrase_file');
+  });
+
   it('user create: duplicate email, display currency EUR', async () => {
     const duplicate = await failsJson(['user', 'create', '--email', 'OWNER@example.com'], 'email');
     expect(duplicate.error_attributes?.email?.[0]).toMatch(/taken/);

@@ -7,6 +7,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUIRED_EXCHANGES, REQUIRED_WALLETS } from '../support/markets.ts';
 import type { CreatedKey } from '../../src/auth/keys.ts';
+import { resolveMasterKey } from '../../src/auth/master-key.ts';
+import { createSealer } from '../../src/auth/sealing.ts';
+import { loadConfig } from '../../src/config.ts';
 import type { CliResult, CliStorage } from '../support/cli.ts';
 import { createCliStorage, jsonOut, runCli } from '../support/cli.ts';
 import { LIST, signedGet } from '../support/server.ts';
@@ -125,6 +128,9 @@ describe('CLI commands (--json)', { timeout: 90_000 }, () => {
   });
 
   it('account add prints the 61-field Account entity and never echoes the exchange secret', async () => {
+    // The secret comes from a file, never from the command line (see bad-input for refusals).
+    const secretFile = path.join(storage.dataDir, 'binance.secret');
+    writeFileSync(secretFile, EXCHANGE_SECRET + '\n', { mode: 0o600 });
     const result = await cli(
       'account',
       'add',
@@ -136,8 +142,8 @@ describe('CLI commands (--json)', { timeout: 90_000 }, () => {
       'Binance main',
       '--api-key',
       'cli-exchange-key',
-      '--secret',
-      EXCHANGE_SECRET,
+      '--secret-file',
+      secretFile,
       '--no-sync', // illustrative keys; live connection is tested in test/sync
     );
     exchange = jsonOut<Entity>(result, 'exchange account');
@@ -314,6 +320,9 @@ describe('CLI commands (--json)', { timeout: 90_000 }, () => {
       expect(row.exchange_api_key).toBe('cli-exchange-key');
       expect(row.exchange_secret_sealed).toBeTruthy();
       expect(String(row.exchange_secret_sealed)).not.toContain(EXCHANGE_SECRET);
+      // …and it is the file's secret exactly, its trailing line end dropped.
+      const sealer = createSealer(resolveMasterKey(loadConfig(storage.env)));
+      expect(sealer.open(String(row.exchange_secret_sealed))).toBe(EXCHANGE_SECRET);
     } finally {
       await server.stop();
     }

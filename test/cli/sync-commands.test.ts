@@ -2,6 +2,8 @@
 // connecting checks the keys (a refused key is a message and exit 1, and writes nothing),
 // `account show` prints the sync state and the balances asset by asset, `account sync` reads
 // now and exits non-zero when the exchange refuses.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeBinance } from '../support/exchanges/binance-server.ts';
 import { createCliStorage, jsonOut, runCli, type CliStorage } from '../support/cli.ts';
@@ -37,24 +39,29 @@ afterAll(async () => {
   await binance?.close();
 });
 
+/** The secret goes in on standard input (`--secret-file -`), as from a password manager. */
 const add = (apiKey: string, secret: string) =>
-  cli(
-    'account',
-    'add',
-    '--user',
-    String(userId),
-    '--market',
-    'binance',
-    '--name',
-    'Main',
-    '--api-key',
-    apiKey,
-    '--secret',
-    secret,
-    '--json',
+  runCli(
+    env,
+    [
+      'account',
+      'add',
+      '--user',
+      String(userId),
+      '--market',
+      'binance',
+      '--name',
+      'Main',
+      '--api-key',
+      apiKey,
+      '--secret-file',
+      '-',
+      '--json',
+    ],
+    { input: `${secret}\n` },
   );
 
-describe('CLI: connecting and syncing exchange accounts', () => {
+describe('CLI: connecting and syncing exchange accounts', { timeout: 120_000 }, () => {
   it('a refused key: the exchange’s reason on stderr, exit 1, nothing on stdout', async () => {
     const result = await add('cli-key', 'wrong-secret');
     expect(result.code).toBe(1);
@@ -96,5 +103,28 @@ describe('CLI: connecting and syncing exchange accounts', () => {
     const shown = await cli('account', 'show', '--id', String(accountId));
     expect(shown.stdout).toContain('API key refused by the exchange');
     expect(shown.stdout).toContain('next sync:  not scheduled');
+  });
+
+  it('account keys: new keys from a secret file unlock the account and sync again', async () => {
+    binance.addAccount('cli-key-2', { secret: 'cli-secret-2', balances: { BTC: { free: '2' } } });
+    const secretFile = path.join(storage.dataDir, 'new.secret');
+    writeFileSync(secretFile, 'cli-secret-2\n', { mode: 0o600 });
+    const replaced = await cli(
+      '--json',
+      'account',
+      'keys',
+      '--id',
+      String(accountId),
+      '--api-key',
+      'cli-key-2',
+      '--secret-file',
+      secretFile,
+    );
+    const entity = jsonOut<{ api_key_invalid: boolean; usd_amount: string }>(replaced, 'keys');
+    expect(entity.api_key_invalid).toBe(false);
+    expect(replaced.stdout).not.toContain('cli-secret-2');
+    const synced = await cli('account', 'sync', '--id', String(accountId));
+    expect(synced.code).toBe(0);
+    expect(synced.stdout).toMatch(/BTC\s+2/);
   });
 });

@@ -67,7 +67,15 @@ export async function createCliStorage(): Promise<CliStorage> {
     dataDir,
     databaseUrl: database.url,
     startServer: () =>
-      startServer(loadConfig({ ...env, PORT: '0', OPENCOMMAS_DEMO: 'off', LOG_LEVEL: 'silent' })),
+      startServer(
+        loadConfig({
+          ...env,
+          PORT: '0',
+          OPENCOMMAS_DEMO: 'off',
+          OPENCOMMAS_METRICS_PORT: 'off',
+          LOG_LEVEL: 'silent',
+        }),
+      ),
     async cleanup() {
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -84,18 +92,27 @@ export interface CliResult {
 
 const TSX = ['--import', 'tsx'];
 
+export interface CliOptions {
+  /** Written to the command's standard input (otherwise it reads an empty one). */
+  input?: string;
+  timeoutMs?: number;
+}
+
 /** `node --import tsx src/cli/main.ts ...args` from the repository root; never rejects. */
 export function runCli(
   env: Record<string, string>,
   args: string[],
-  timeoutMs = 60_000,
+  { input, timeoutMs = 60_000 }: CliOptions = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...TSX, 'src/cli/main.ts', ...args], {
       cwd: ROOT,
       env: childEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // A command that exits without reading its input closes the pipe: not the test's failure.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -143,14 +160,21 @@ export interface ServerProcess {
   stderr(): string;
   /** Resolves with stdout once `pattern` appears in it; rejects if the process exits first. */
   waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** The same for stderr. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves when the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL if still running (cleanup after a failed test). */
   kill(): void;
 }
 
-export function spawnServer(env: Record<string, string>, script = 'src/main.ts'): ServerProcess {
-  const child = spawn(process.execPath, [...TSX, script], {
+/** `script` is the server by default; any long-running script (a CLI command: `args`) works. */
+export function spawnServer(
+  env: Record<string, string>,
+  script = 'src/main.ts',
+  args: string[] = [],
+): ServerProcess {
+  const child = spawn(process.execPath, [...TSX, script, ...args], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -164,7 +188,10 @@ export function spawnServer(env: Record<string, string>, script = 'src/main.ts')
     stdout += chunk;
     notify();
   });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    notify();
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('close', (code, signal) => {
       running = false;
@@ -180,28 +207,38 @@ export function spawnServer(env: Record<string, string>, script = 'src/main.ts')
     kill() {
       if (running) child.kill('SIGKILL');
     },
-    waitForStdout(pattern, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const done = () => {
-          listeners.delete(check);
-          clearTimeout(timer);
-        };
-        const check = () => {
-          if (pattern.test(stdout)) {
-            done();
-            resolve(stdout);
-          } else if (!running) {
-            done();
-            reject(new Error(`server exited before printing ${pattern}\n${stdout}\n${stderr}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`no ${pattern} within ${timeoutMs} ms\n${stdout}\n${stderr}`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    },
+    waitForStdout: (pattern, timeoutMs) => waitFor(() => stdout, 'stdout', pattern, timeoutMs),
+    waitForStderr: (pattern, timeoutMs) => waitFor(() => stderr, 'stderr', pattern, timeoutMs),
   };
+
+  function waitFor(
+    output: () => string,
+    name: string,
+    pattern: RegExp,
+    timeoutMs = 60_000,
+  ): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        listeners.delete(check);
+        clearTimeout(timer);
+      };
+      const check = () => {
+        if (pattern.test(output())) {
+          done();
+          resolve(output());
+        } else if (!running) {
+          done();
+          reject(
+            new Error(`process exited before printing ${pattern} on ${name}\n${stdout}\n${stderr}`),
+          );
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no ${pattern} on ${name} within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+      }, timeoutMs);
+      listeners.add(check);
+      check();
+    });
+  }
 }
