@@ -35,7 +35,8 @@ async function startOurs(order: Extract<ServerOrder, { kind: 'ours' }>) {
     ...(order.postgres
       ? { DATABASE_URL: order.postgres.url, OPENCOMMAS_MASTER_KEY: order.postgres.masterKey }
       : {}),
-    OPENCOMMAS_RATE_LIMIT: BENCH_RATE_LIMIT,
+    // BENCH_RATE_LIMIT=off measures without the limiter, for comparison only.
+    OPENCOMMAS_RATE_LIMIT: process.env.BENCH_RATE_LIMIT ?? BENCH_RATE_LIMIT,
     // Metrics served as in production, each child on a free port of its own.
     OPENCOMMAS_METRICS_PORT: '0',
     HOST: '127.0.0.1',
