@@ -107,6 +107,48 @@ if (onPostgres)
       expect(entity.usd_amount).toBe('100000.0'); // 2 BTC × 50000
     });
 
+    it('SIGTERM: a worker aborts the sync still reading (nothing written, claim released) and exits 0', async () => {
+      const { user } = await userWithKey(server.services);
+      binance.addAccount('stopped-key', {
+        secret: 's',
+        balances: { BTC: { free: '1', locked: '0' } },
+      });
+      const account = await server.services.accounts.add({
+        user_id: user.id,
+        market_code: 'binance',
+        name: 'Stopped',
+        api_key: 'stopped-key',
+        secret: 's',
+        sync: false,
+      });
+      // The exchange takes the balance request and never answers it.
+      binance.fail({ kind: 'timeout', path: '/api/v3/account', apiKey: 'stopped-key', times: 1 });
+      await server.services.storage.db
+        .updateTable('accounts')
+        .set({ next_sync_at: new Date(Date.now() - 1000) })
+        .where('id', '=', account.id)
+        .execute();
+      binance.resetStats();
+      const worker = startWorker();
+      const exited = new Promise<[number | null, string | null]>((resolve) =>
+        worker.once('exit', (code, signal) => resolve([code, signal])),
+      );
+      await waitFor(() => (binance.stats.byKey['stopped-key'] ?? 0) >= 1);
+      worker.kill('SIGTERM');
+      expect(await exited).toEqual([0, null]);
+      const row = await server.services.accounts.findAny(account.id);
+      expect({ claimed: row.claimed_by, failures: row.sync_failures }).toEqual({
+        claimed: null,
+        failures: 0,
+      });
+      const snapshots = await server.services.storage.db
+        .selectFrom('balance_snapshots')
+        .select('id')
+        .where('account_id', '=', account.id)
+        .execute();
+      expect(snapshots).toEqual([]);
+    });
+
     it('two worker processes share 40 due accounts: each synced exactly once', async () => {
       const { user } = await userWithKey(server.services);
       const ids: number[] = [];
