@@ -67,13 +67,12 @@ const parseInt8 = (text: string) => Number(text);
 const keepText = (text: string) => text;
 
 export async function openStorage(options: StorageOptions): Promise<Storage> {
-  const storage = options.databaseUrl
-    ? openPostgres(
-        options.databaseUrl,
-        options.pool ?? DEFAULT_POOL,
-        options.onBackgroundError ?? (() => undefined),
-      )
-    : await openPGlite(options.dataDir);
+  if (options.databaseUrl) {
+    const pool = options.pool ?? DEFAULT_POOL;
+    await migratePostgres(options.databaseUrl, pool);
+    return openPostgres(options.databaseUrl, pool, options.onBackgroundError ?? (() => undefined));
+  }
+  const storage = await openPGlite(options.dataDir);
   try {
     await migrate(storage.db);
   } catch (error) {
@@ -81,6 +80,26 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     throw error;
   }
   return storage;
+}
+
+/**
+ * Migrations on a connection of their own, without the pool's statement timeout: one that
+ * rewrites a large table (or waits for another process's migration) must not be cancelled, and
+ * the start with it.
+ */
+async function migratePostgres(connectionString: string, settings: PoolSettings): Promise<void> {
+  const pool = new pg.Pool({
+    connectionString,
+    max: 1,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+  });
+  pool.on('error', () => undefined); // the migration's own query reports the failure
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrate(db);
+  } finally {
+    await db.destroy();
+  }
 }
 
 async function openPGlite(dataDir: string | undefined): Promise<Storage> {
