@@ -30,8 +30,10 @@ export function listenerLimits(limits: HttpLimits): FastifyHttpOptions<Server> {
     bodyLimit: limits.bodyLimit,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     requestTimeout: limits.requestTimeoutMs,
-    // A connection on which nothing moves for this long is dropped, in or between requests.
-    connectionTimeout: limits.requestTimeoutMs,
+    // A connection on which nothing moves for this long is dropped (a client that stopped
+    // reading its answer); a little after the request deadline, so that a stalled request
+    // gets its 408 first.
+    connectionTimeout: limits.requestTimeoutMs + 2 * DEADLINE_CHECK_MS,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     http: {
       maxHeaderSize: limits.maxHeaderSize,

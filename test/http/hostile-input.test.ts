@@ -1,6 +1,9 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHmac } from '../../src/auth/signature.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { DEFAULT_HTTP_LIMITS } from '../../src/http/limits.ts';
 import {
   LIST,
   signedGet,
@@ -250,6 +253,40 @@ describe('request size limits', () => {
       error: 'bad_request',
       error_description: 'Request headers are too large',
     });
+  });
+});
+
+describe('slow clients', () => {
+  it('a request whose head never completes gets a 408 and its connection closed; an idle keep-alive connection is closed', async () => {
+    // The same app with short deadlines: 1 s for a whole request, 300 ms idle keep-alive.
+    const app = await buildApp(server.services, {
+      limits: { ...DEFAULT_HTTP_LIMITS, requestTimeoutMs: 1000, keepAliveTimeoutMs: 300 },
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    /** Writes `text`, then reads until the server closes the connection. */
+    const exchange = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(text));
+        let received = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (received += chunk));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(received));
+      });
+    try {
+      // Slowloris: the head starts and never ends.
+      const stalled = await exchange(`GET ${LIST} HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1`);
+      expect(stalled).toMatch(/^HTTP\/1\.1 408 /);
+      expect(stalled).toContain('"error":"bad_request"');
+      // A whole request is answered; the connection kept alive after it is closed when idle.
+      const idle = await exchange(`GET /livez HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+      expect(idle).toMatch(/^HTTP\/1\.1 \d{3} /);
+      expect(idle).toMatch(/keep-alive/i);
+    } finally {
+      await app.close();
+    }
   });
 });
 
