@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
-import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHmac } from '../../src/auth/signature.ts';
 import { AppError } from '../../src/errors.ts';
 import { registerErrorHandling } from '../../src/http/errors.ts';
 import { loggerOptions } from '../../src/logger.ts';
-import { onPostgres } from '../support/database.ts';
+import { cutStorage } from '../ops/cut-storage.ts';
+import { dropDatabaseAt } from '../support/database.ts';
 import {
   LIST,
   signedGet,
@@ -48,9 +48,9 @@ beforeAll(async () => {
   caller = (await userWithKey(server.services)).credentials;
 });
 afterAll(async () => {
-  // The last test closes the storage under the server: teardown may fail partway.
+  // The last test cuts the storage under the server (for good on PGlite): teardown may fail.
   await server?.close().catch(() => undefined);
-  await dropDatabase(server?.databaseUrl);
+  await dropDatabaseAt(server?.databaseUrl);
 });
 
 /** The log lines written while `work` ran. */
@@ -127,16 +127,20 @@ describe('logs of refused requests', () => {
   });
 
   it('logs a failure of ours (the database gone) at error', async () => {
-    await server.services.storage.close();
-    // A key never seen is looked up in the database, which is closed.
-    const stranger = { apiKey: randomBytes(32).toString('hex'), secret: 'guess' };
-    let status = 0;
-    const written = await logged(async () => {
-      status = (await signedGet(server, LIST, stranger)).status;
-    });
-    expect(status).toBeGreaterThanOrEqual(500);
-    expect(written).toHaveLength(1);
-    expect(written[0]).toMatchObject({ level: ERROR, status, msg: 'request failed' });
+    const outage = await cutStorage(server);
+    try {
+      // A key never seen is looked up in the database, which is away.
+      const stranger = { apiKey: randomBytes(32).toString('hex'), secret: 'guess' };
+      let status = 0;
+      const written = await logged(async () => {
+        status = (await signedGet(server, LIST, stranger)).status;
+      });
+      expect(status).toBeGreaterThanOrEqual(500);
+      expect(written).toHaveLength(1);
+      expect(written[0]).toMatchObject({ level: ERROR, status, msg: 'request failed' });
+    } finally {
+      await outage.restore();
+    }
   });
 });
 
@@ -200,14 +204,3 @@ describe('the levels of limits and bans', () => {
     ]);
   });
 });
-
-async function dropDatabase(url: string | undefined): Promise<void> {
-  if (!url || !onPostgres) return;
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onPostgres } from '../support/database.ts';
+import { dropDatabaseAt, onPostgres } from '../support/database.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { cutStorage } from './cut-storage.ts';
 
 // The probes an orchestrator or load balancer calls: unsigned, on the API port, and honest about
 // what the process cannot do (storage, migrations, the change feed).
@@ -25,9 +26,9 @@ async function readyz(target: { url: string }): Promise<{ status: number; body: 
 }
 
 /** Polls `/readyz` until it answers `status` (the test's own timeout bounds the wait). */
-async function readyzUntil(status: number): Promise<Readyz> {
+async function readyzUntil(status: number, target: { url: string } = server): Promise<Readyz> {
   for (;;) {
-    const answer = await readyz(server);
+    const answer = await readyz(target);
     if (answer.status === status) return answer.body;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -82,33 +83,24 @@ describe('health probes', () => {
 });
 
 describe('readiness without storage', () => {
-  it('answers 503 naming storage once the database is closed, while /livez still answers', async () => {
-    const closing = await startTestServer();
+  it('answers 503 naming storage while the database is away, /livez still 200; ready once back', async () => {
+    const cut = await startTestServer();
+    const outage = await cutStorage(cut);
     try {
-      await closing.services.storage.close();
-      const { status, body } = await readyz(closing);
+      const { status, body } = await readyz(cut);
       expect(status).toBe(503);
       expect(body.error).toBe('not_ready');
       expect(body.checks.storage).toBe('failed');
       expect(body.error_description).toContain('storage');
-      expect((await fetch(`${closing.url}/livez`)).status).toBe(200);
+      expect((await fetch(`${cut.url}/livez`)).status).toBe(200);
+      await outage.restore();
+      // PostgreSQL comes back (PGlite, closed in the process, does not).
+      if (cut.databaseUrl) expect((await readyzUntil(200, cut)).checks.storage).toBe('ok');
     } finally {
-      // The storage is already closed: the usual teardown fails partway, so the test database
-      // is dropped here.
-      await closing.close().catch(() => undefined);
-      await dropDatabase(closing.databaseUrl);
+      await outage.restore();
+      // PGlite's storage is closed for good: the usual teardown fails partway.
+      await cut.close().catch(() => undefined);
+      await dropDatabaseAt(cut.databaseUrl);
     }
-  });
+  }, 30_000);
 });
-
-async function dropDatabase(url: string | undefined): Promise<void> {
-  if (!url || !process.env.DATABASE_URL) return;
-  const name = new URL(url).pathname.slice(1);
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startServer } from '../../src/server.ts';
 import { ROOT, childEnv } from '../support/cli.ts';
-import { createTestDatabase, onPostgres } from '../support/database.ts';
+import { createTestDatabase, dropDatabaseAt, onPostgres } from '../support/database.ts';
 import { startFakeBinance } from '../support/exchanges/binance-server.ts';
 import {
   LIST,
@@ -17,6 +17,7 @@ import {
   type Credentials,
   type TestServer,
 } from '../support/server.ts';
+import { cutStorage } from './cut-storage.ts';
 import { scrape } from './prometheus.ts';
 
 // What an operator's Prometheus sees, scraped from the metrics listener of a real server: the
@@ -242,6 +243,25 @@ describe('sync metrics', () => {
     expect(metrics.value('opencommas_sync_last_round_duration_seconds')).toBeGreaterThan(0);
     expect(metrics.value('opencommas_sync_lag_seconds')).toBe(0);
   }, 30_000);
+});
+
+describe('metrics without a database', () => {
+  it('still answers a scrape, reporting the database down and the backlog unknown', async () => {
+    const cut = await startTestServer({}, { metrics: true });
+    const outage = await cutStorage(cut);
+    try {
+      const metrics = await scrape(cut.metricsUrl ?? '');
+      expect(metrics.value('opencommas_database_up')).toBe(0);
+      expect(metrics.value('opencommas_sync_accounts_due')).toBeNaN();
+      expect(metrics.value('opencommas_sync_lag_seconds')).toBeNaN();
+      expect(metrics.value('opencommas_http_requests_total')).toBeGreaterThan(0);
+    } finally {
+      await outage.restore();
+      // PGlite's storage is closed for good: the usual teardown fails partway.
+      await cut.close().catch(() => undefined);
+      await dropDatabaseAt(cut.databaseUrl);
+    }
+  });
 });
 
 describe('the production wiring', () => {

@@ -36,3 +36,13 @@ async function admin(serverUrl: string, statement: string): Promise<void> {
     await client.end();
   }
 }
+
+/**
+ * Drops the test database at `url` (no-op on PGlite): for tests that close a server's storage
+ * under it, whose usual teardown then fails partway.
+ */
+export async function dropDatabaseAt(url: string | undefined): Promise<void> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!url || !serverUrl) return;
+  await admin(serverUrl, `DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+}
