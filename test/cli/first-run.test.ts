@@ -1,5 +1,6 @@
 // The README's first run, for real: `node --import tsx src/main.ts` (what `npm start` runs) on a
-// fresh data directory — or, on PostgreSQL runs, a fresh database with a master key — prints the
+// fresh data directory — or, on PostgreSQL runs, a fresh database with a master key and
+// OPENCOMMAS_DEMO=on (the demo is seeded by default on the embedded database only) — prints the
 // demo credentials and a signed curl that works; the CLI works while the server runs; SIGTERM
 // stops it cleanly; a restart seeds nothing new; a second embedded server on the same data is
 // refused (on PostgreSQL, a second process serves the same data alongside, as documented).
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliStorage, ServerProcess } from '../support/cli.ts';
 import { createCliStorage, jsonError, jsonOut, runCli, spawnServer } from '../support/cli.ts';
 import { LIST, signedGet } from '../support/server.ts';
+import { lockFileOf, type LockHolder } from '../../src/storage/data-dir-lock.ts';
 
 let storage: CliStorage;
 let embedded: boolean;
@@ -16,12 +18,19 @@ const started: ServerProcess[] = [];
 const WELCOME_DONE = /Manage users, keys and accounts: .*\n/;
 
 function start(): ServerProcess {
-  const server = spawnServer({ ...storage.env, PORT: '0' });
+  // The demo is seeded by default on the embedded database only; PostgreSQL asks for it.
+  const demo: Record<string, string> = embedded ? {} : { OPENCOMMAS_DEMO: 'on' };
+  const server = spawnServer({
+    ...storage.env,
+    ...demo,
+    PORT: '0',
+    OPENCOMMAS_METRICS_PORT: 'off',
+  });
   started.push(server);
   return server;
 }
 
-const serverFile = () => path.join(storage.dataDir, 'server.json');
+const lockFile = () => lockFileOf(storage.dataDir);
 
 /** The URL the server says it listens on (PORT=0: the real port). */
 function listeningUrl(stdout: string): string {
@@ -95,16 +104,23 @@ describe('first run (npm start)', { timeout: 120_000 }, () => {
 
     if (embedded) {
       expect(statSync(path.join(storage.dataDir, 'master.key')).mode & 0o777).toBe(0o600);
-      const info = JSON.parse(readFileSync(serverFile(), 'utf8')) as { url: string; pid: number };
-      expect(info).toEqual({ url: base, pid: server.child.pid });
+      // The running server holds the data directory's lock, naming itself and its admin socket.
+      const info = JSON.parse(readFileSync(lockFile(), 'utf8')) as LockHolder;
+      expect(info).toMatchObject({ role: 'server', url: base, pid: server.child.pid });
+      expect(info.socket).toBe(path.join(storage.dataDir, 'admin', 'admin.sock'));
+      expect(statSync(info.socket ?? '').mode & 0o777).toBe(0o600);
+      expect(statSync(path.join(storage.dataDir, 'admin')).mode & 0o777).toBe(0o700);
     } else {
       // PostgreSQL: nothing is kept in the data directory.
       expect(existsSync(path.join(storage.dataDir, 'master.key'))).toBe(false);
-      expect(existsSync(serverFile())).toBe(false);
+      expect(existsSync(lockFile())).toBe(false);
     }
+    // No admin API on the public port, whatever is asked.
+    const admin = await fetch(`${base}/admin/v1/user.create`, { method: 'POST' });
+    expect(admin.status).toBe(404);
 
     // The CLI while the server runs: on PGlite (one process) it must go through the server's
-    // admin API — the server itself then knows the new key at once.
+    // admin socket — the server itself then knows the new key at once.
     const user = jsonOut<{ id: number; email: string }>(
       await runCli(storage.env, ['--json', 'user', 'create', '--email', 'live@example.com']),
       'user create while serving',
@@ -146,7 +162,7 @@ describe('first run (npm start)', { timeout: 120_000 }, () => {
     });
 
     await stop(server);
-    expect(existsSync(serverFile())).toBe(false);
+    expect(existsSync(lockFile())).toBe(false);
   });
 
   it('a restart seeds nothing new, hints at `demo`, and keeps the data', async () => {
@@ -180,8 +196,8 @@ describe('first run (npm start)', { timeout: 120_000 }, () => {
         `another opencommas server (pid ${String(server.child.pid)}, ${base}) is using ${storage.dataDir}`,
       );
       expect(second.stdout()).not.toContain('listening');
-      // The refusal left the running server's address file alone.
-      expect(JSON.parse(readFileSync(serverFile(), 'utf8'))).toEqual({
+      // The refusal left the running server's lock alone.
+      expect(JSON.parse(readFileSync(lockFile(), 'utf8'))).toMatchObject({
         url: base,
         pid: server.child.pid,
       });
@@ -200,6 +216,6 @@ describe('first run (npm start)', { timeout: 120_000 }, () => {
     }
 
     await stop(server);
-    expect(existsSync(serverFile())).toBe(false);
+    expect(existsSync(lockFile())).toBe(false);
   });
 });
