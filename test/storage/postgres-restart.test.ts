@@ -32,9 +32,13 @@ interface Answer {
 
 const RECOVERY_MS = 5000;
 
-async function waitUntil(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -95,6 +99,8 @@ it('a PostgreSQL restart under load: 503 database_unavailable while away, no pro
       10_000,
     );
     expect(server.child.exitCode).toBeNull();
+    // Not ready while away: storage unreachable, change feed down.
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
 
     await postgres.start();
     const backAt = Date.now();
@@ -102,6 +108,12 @@ it('a PostgreSQL restart under load: 503 database_unavailable while away, no pro
     await waitUntil(
       'served again after the restart',
       () => count((a) => a.at > backAt && a.status === 200) >= 1,
+      RECOVERY_MS,
+    );
+    // Ready again too: the change feed (LISTEN) reconnected by itself, caches trusted again.
+    await waitUntil(
+      'ready again after the restart',
+      async () => (await fetch(`${url}/readyz`)).status === 200,
       RECOVERY_MS,
     );
     await waitUntil(
