@@ -25,6 +25,19 @@ const GOOD_STANDING_MS = 1000;
 
 type IpState = { until: number; standing: 'good' | 'refused' | 'banned' };
 
+/**
+ * Points of a key this process took from the shared store ahead of use: `left` requests may be
+ * served without a round trip until `until` (the end of the store's window). A lease is a
+ * fraction of what the store had left, and one point near the limit, so the processes together
+ * never serve a key more than its limit; they may refuse it a little early when another process
+ * holds unused points.
+ */
+type Lease = { left: number; until: number; remaining: number };
+/** A lease is at most this share of the points the store has left… */
+const LEASE_SHARE = 8;
+/** …and at most this many points. */
+const LARGEST_LEASE = 100;
+
 type Rate = NonNullable<LimitsConfig['rate']>;
 
 /**
@@ -49,6 +62,8 @@ export class RequestLimiter {
   private readonly ips = new LRUCache<string, IpState>({ max: MEMO_ENTRIES });
   /** Key id → until when it is refused here. */
   private readonly refusedKeys = new LRUCache<number, number>({ max: MEMO_ENTRIES });
+  /** Key id → points leased ahead (shared stores only: in memory a point costs nothing). */
+  private readonly leases: LRUCache<number, Lease> | undefined;
 
   constructor(
     store: CounterStore,
@@ -60,6 +75,7 @@ export class RequestLimiter {
       throw new RangeError(`a rate limit of ${rate.points} requests is beyond what is counted`);
     }
     const budget = { points: rate.points, durationMs: rate.windowMs, blockMs };
+    if (store.kind === 'postgres') this.leases = new LRUCache({ max: MEMO_ENTRIES });
     this.gate = store.counter({ name: 'ip', ...budget });
     this.keys = store.counter({ name: 'key', ...budget });
     this.strikes = store.counter({
@@ -115,17 +131,48 @@ export class RequestLimiter {
 
   /** After authentication: spends one of the key's points. */
   async spend(keyId: number, ip: string): Promise<AppError | undefined> {
+    const now = Date.now();
     const memo = this.refusedKeys.get(keyId);
-    if (memo !== undefined && memo > Date.now()) return this.strike(ip, memo - Date.now(), 'key');
-    const refused = await refusal(this.keys.consume(keyId));
+    if (memo !== undefined && memo > now) return this.strike(ip, memo - now, 'key');
+    const lease = this.leases?.get(keyId);
+    const current = lease !== undefined && lease.until > now ? lease : undefined;
+    if (current !== undefined && current.left > 0) {
+      current.left -= 1;
+      return undefined;
+    }
+    // Unknown standing (a new window): one point, which tells how many the store has left.
+    const size = current
+      ? Math.max(1, Math.min(LARGEST_LEASE, Math.floor(current.remaining / LEASE_SHARE)))
+      : 1;
+    const refused = await refusal(
+      this.keys.consume(keyId, size).then((res) => {
+        this.addLease(keyId, size - 1, Date.now() + res.msBeforeNext, res.remainingPoints);
+        return res;
+      }),
+    );
     if (!refused) return undefined;
+    // A lease that went past the limit: its points up to the limit are still this process's.
+    const granted = size - (refused.consumedPoints - this.rate.points);
+    if (granted > 0) {
+      const until = Date.now() + Math.min(refused.msBeforeNext, this.rate.windowMs);
+      this.addLease(keyId, granted - 1, until, 0);
+      return undefined;
+    }
     this.refusedKeys.set(keyId, Date.now() + refused.msBeforeNext);
     // The request that crossed the limit starts the mitigation period; later ones are strikes.
-    if (refused.consumedPoints > this.rate.points + 1) {
+    if (refused.consumedPoints - size > this.rate.points) {
       return this.strike(ip, refused.msBeforeNext, 'key');
     }
     metrics.refusals.inc({ reason: 'key' });
     return this.keyOverLimit(refused.msBeforeNext);
+  }
+
+  /** Concurrent requests may each lease points: what one leased must not overwrite another's. */
+  private addLease(keyId: number, points: number, until: number, remaining: number): void {
+    if (!this.leases) return;
+    const held = this.leases.get(keyId);
+    const left = held !== undefined && held.until > Date.now() ? held.left + points : points;
+    this.leases.set(keyId, { left, until, remaining });
   }
 
   /** A request arriving while refused. The strike that is one too many bans the IP. */

@@ -226,6 +226,31 @@ if (onPostgres) {
     });
   });
 
+  describe('two processes leasing points of one key', () => {
+    it('never serve it more than its limit together', async () => {
+      const stores = [await postgresCounters(database.url ?? ''), store];
+      try {
+        const limit = { points: 100, windowMs: 60_000 };
+        const [a, b] = stores.map(
+          (each) => new RequestLimiter(each, limit, BLOCK_MS, silentLogger),
+        ) as [RequestLimiter, RequestLimiter];
+        const key = newKey();
+        let served = 0;
+        // Uneven traffic: process a takes two requests for each one of b, some at once.
+        for (let round = 0; round < 100; round++) {
+          const answers = await Promise.all([a.spend(key, '10.0.0.1'), a.spend(key, '10.0.0.1')]);
+          answers.push(await b.spend(key, '10.0.0.2'));
+          served += answers.filter((answer) => answer === undefined).length;
+        }
+        expect(served).toBeLessThanOrEqual(limit.points);
+        // Points leased by one process and unused are all that is lost.
+        expect(served).toBeGreaterThanOrEqual(limit.points - 10);
+      } finally {
+        await stores[0]?.close();
+      }
+    });
+  });
+
   describe('when its PostgreSQL table is unusable', () => {
     it('still limits, counting in this process’s memory', async () => {
       const own = await createTestDatabase();
