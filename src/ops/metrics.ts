@@ -63,7 +63,7 @@ export const metrics = {
   }),
   syncRoundSeconds: new Gauge({
     name: 'opencommas_sync_last_round_duration_seconds',
-    help: 'Duration of the last sync round of this worker (from claiming a batch until it is done)',
+    help: 'Duration of the last sync round of this worker: one claimed batch of due accounts, from the claim until its last account is done (batches overlap as slots free up)',
     registers: [registry],
   }),
 };
