@@ -9,7 +9,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lockHolder } from '../../src/storage/data-dir-lock.ts';
+import { lockHolder, tryLockDataDir } from '../../src/storage/data-dir-lock.ts';
 import type { CliStorage, ServerProcess } from '../support/cli.ts';
 import { createCliStorage, jsonOut, runCli, spawnServer } from '../support/cli.ts';
 import { onPostgres } from '../support/database.ts';
@@ -26,6 +26,16 @@ function spawn(script?: string, args?: string[]): ServerProcess {
   const child = spawnServer({ ...env, PORT: '0' }, script, args);
   started.push(child);
   return child;
+}
+
+/**
+ * Waits for the welcome, then for one answer: the server has gone back to its event loop, so its
+ * signal handlers (installed right after the welcome) are in place before a test sends SIGTERM.
+ */
+async function upAndAnswering(server: ServerProcess): Promise<void> {
+  const stdout = await server.waitForStdout(WELCOME_DONE);
+  const url = /^opencommas listening on (\S+)/m.exec(stdout)?.[1] ?? '';
+  expect((await fetch(`${url}/public/api/ver1/ping`)).status).toBe(200);
 }
 
 /** Polls (bounded) until `ready` holds: processes move at their own pace. */
@@ -137,9 +147,25 @@ if (!onPostgres) {
       expect(lockHolder(storage.dataDir)).toBeUndefined();
     });
 
+    it('a server starting while a CLI command holds the directory waits for it', async () => {
+      // This process plays the CLI command: it holds the lock as one does while importing.
+      const attempt = await tryLockDataDir(storage.dataDir, 'cli');
+      if (!('lock' in attempt)) throw new Error(`held by ${attempt.holder.pid}`);
+      const server = spawn();
+      await server.waitForStderr(
+        new RegExp(`waiting for an opencommas command \\(pid ${process.pid}\\) to finish`),
+      );
+      expect(server.stdout()).not.toContain('listening');
+      attempt.lock.release();
+      await upAndAnswering(server);
+      expect(lockHolder(storage.dataDir)?.pid).toBe(server.child.pid);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+    });
+
     it('a big import goes through the running server; kill -9 mid-import leaves all or nothing', async () => {
       const server = spawn();
-      await server.waitForStdout(WELCOME_DONE);
+      await upAndAnswering(server);
 
       // 12,000 snapshots (~3 MB): over the public listener's 1 MiB body limit.
       const recent = snapshotFile('recent.json', RECENT, 6);
@@ -168,7 +194,7 @@ if (!onPostgres) {
 
       // The next start takes over the dead server's lock and opens the database.
       const next = spawn();
-      await next.waitForStdout(WELCOME_DONE);
+      await upAndAnswering(next);
       expect(lockHolder(storage.dataDir)?.pid).toBe(next.child.pid);
       next.child.kill('SIGTERM');
       expect(await next.exited).toEqual({ code: 0, signal: null });
