@@ -54,10 +54,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 }
 
+/** Another system being away: one log line per request at `error` would drown real bugs. */
+const OUTAGES = new Set(['database_unavailable', 'exchange_unavailable']);
+
 /**
  * Every refused request is logged with why, at a level an operator can filter on: 4xx (bad
- * credentials, invalid parameters, unknown routes) at `info`, limits and bans (429/418) at
- * `warn`, our own or a dependency's failure (5xx) at `error`. Successful answers log nothing.
+ * credentials, invalid parameters, unknown routes) at `info`, limits and bans (429/418) and
+ * outages of the database or an exchange (503) at `warn`, our own failures (5xx) at `error`.
+ * Successful answers log nothing.
  */
 function logRefusal(
   request: FastifyRequest,
@@ -65,7 +69,12 @@ function logRefusal(
   code: string,
   why: Record<string, unknown>,
 ): void {
-  const level = status >= 500 ? 'error' : status === 418 || status === 429 ? 'warn' : 'info';
+  const level =
+    status >= 500 && !OUTAGES.has(code)
+      ? 'error'
+      : status >= 500 || status === 418 || status === 429
+        ? 'warn'
+        : 'info';
   request.log[level](
     { ...requestFields(request), status, code, ...why },
     status >= 500 ? 'request failed' : 'request refused',

@@ -39,6 +39,8 @@ function isServerGoneCode(code: string): boolean {
   return /^08[0-9A-Z]{3}$/.test(code) || /^57P0[123]$/.test(code) || code === '53300';
 }
 
-// node-postgres and pg-pool say these in words, without a code.
+// node-postgres and pg-pool say these in words, without a code; PostgreSQL says the last one
+// (SQLSTATE 55000, shared with unrelated errors) while a database refuses connections for
+// maintenance (ALLOW_CONNECTIONS false).
 const LOST_CONNECTION =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout|Connection ended|not queryable/i;
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout|Connection ended|not queryable|is not currently accepting connections/i;
