@@ -44,9 +44,13 @@ export async function connect(config: Config): Promise<Executor> {
 }
 
 function waitingFor(holder: LockHolder): string {
-  return holder.role === 'server'
-    ? `waiting for the opencommas server (pid ${holder.pid}) to finish starting`
-    : `waiting for another opencommas command (pid ${holder.pid}) to finish`;
+  if (holder.role === 'cli') {
+    return `waiting for another opencommas command (pid ${holder.pid}) to finish`;
+  }
+  // Listed with a socket that does not answer: the server is stopping (or about to listen).
+  return holder.socket
+    ? `waiting for the opencommas server (pid ${holder.pid}) to answer on its admin socket`
+    : `waiting for the opencommas server (pid ${holder.pid}) to finish starting`;
 }
 
 async function openHere(
