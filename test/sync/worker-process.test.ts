@@ -30,11 +30,12 @@ afterAll(async () => {
   await binance?.close();
 });
 
-function startWorker(): ChildProcess {
+function startWorker(overrides: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
     cwd: ROOT,
     env: childEnv({
       ...env,
+      ...overrides,
       DATABASE_URL: server.databaseUrl ?? '',
       OPENCOMMAS_MASTER_KEY: server.masterKey.toString('base64'),
       LOG_LEVEL: 'silent',
@@ -172,8 +173,17 @@ if (onPostgres)
         .set({ next_sync_at: new Date(Date.now() - 1000) })
         .where('id', 'in', ids)
         .execute();
+      // Accounts of the tests above (one aborted and still due) must not add to the count.
+      await server.services.storage.db
+        .updateTable('accounts')
+        .set({ next_sync_at: new Date(Date.now() + 86_400_000) })
+        .where('id', 'not in', ids)
+        .execute();
       binance.resetStats();
-      const workers = [startWorker(), startWorker()];
+      // A lease long enough that no sync outlives it on a loaded machine: this test is about
+      // claims, not takeovers (the test above covers those).
+      const longLease = { OPENCOMMAS_SYNC_LEASE: '60s' };
+      const workers = [startWorker(longLease), startWorker(longLease)];
       try {
         await waitFor(async () => {
           const rows = await server.services.storage.db
