@@ -45,9 +45,12 @@ export async function startServer(
           `opencommas: waiting for an opencommas command (pid ${holder.pid}) to finish with ${config.dataDir}…\n`,
         ),
       );
+  // What a failed start must close before letting go of the lock: never two writers at once.
+  const opened = { close: async (): Promise<unknown> => undefined };
   try {
-    return await startLocked(config, options, lock);
+    return await startLocked(config, options, lock, opened);
   } catch (error) {
+    await opened.close().catch(() => undefined);
     lock?.release();
     throw error;
   }
@@ -57,6 +60,7 @@ async function startLocked(
   config: Config,
   options: ServerOptions,
   lock: DataDirLock | undefined,
+  opened: { close(): Promise<unknown> },
 ): Promise<RunningServer> {
   const embedded = !config.databaseUrl;
   const masterKey = resolveMasterKey(config);
@@ -67,12 +71,14 @@ async function startLocked(
     onBackgroundError: (error) => logger.warn({ err: error }, 'database connection lost'),
     pool: config.database,
   });
+  opened.close = () => storage.close();
   const services = await createServices(storage, masterKey, {
     sync: config.sync,
     logger,
     limits: config.limits,
     limitsDatabaseUrl: config.databaseUrl,
   });
+  opened.close = () => services.close();
   const seedsDemo = config.demo === 'on' || (config.demo === 'auto' && embedded);
   const demo = seedsDemo && (await isEmpty(services)) ? await seedDemo(services) : undefined;
   const app = await buildApp(services, {
@@ -81,6 +87,10 @@ async function startLocked(
     limits: config.http,
   });
   await app.listen({ port: config.port, host: config.host });
+  opened.close = async () => {
+    await app.close();
+    await services.close();
+  };
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = httpUrl(config.host, port);

@@ -6,9 +6,13 @@
 // taking over the dead server's lock. On PostgreSQL there is no lock and no admin socket: the
 // CLI imports directly, and a `kill -9` of the CLI mid-import leaves nothing half-written.
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { startServer } from '../../src/server.ts';
 import { lockHolder, tryLockDataDir } from '../../src/storage/data-dir-lock.ts';
 import type { CliStorage, ServerProcess } from '../support/cli.ts';
 import { createCliStorage, jsonOut, runCli, spawnServer } from '../support/cli.ts';
@@ -161,6 +165,20 @@ if (!onPostgres) {
       expect(lockHolder(storage.dataDir)?.pid).toBe(server.child.pid);
       server.child.kill('SIGTERM');
       expect(await server.exited).toEqual({ code: 0, signal: null });
+    });
+
+    it('a start that fails (port taken) lets go of the lock; the next start works', async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const { port } = taken.address() as AddressInfo;
+      try {
+        const config = loadConfig({ ...env, PORT: String(port), LOG_LEVEL: 'silent' });
+        await expect(startServer(config)).rejects.toThrow(/EADDRINUSE/);
+        expect(lockHolder(storage.dataDir)).toBeUndefined();
+      } finally {
+        taken.close();
+      }
+      expect(await storedBetween(RECENT)).toBe(0);
     });
 
     it('a big import goes through the running server; kill -9 mid-import leaves all or nothing', async () => {
