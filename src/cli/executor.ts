@@ -6,7 +6,7 @@ import { AppError, errorStatus, type ErrorCode } from '../errors.ts';
 import { pgliteDir } from '../server.ts';
 import { createServices } from '../services.ts';
 import { lockOrWait, type DataDirLock, type LockHolder } from '../storage/data-dir-lock.ts';
-import { openStorage } from '../storage/database.ts';
+import { openStorage, type Storage } from '../storage/database.ts';
 import { postAdmin, socketAnswers } from './admin-client.ts';
 
 export interface Executor {
@@ -58,8 +58,9 @@ async function openHere(
   masterKey: Buffer,
   lock: DataDirLock | undefined,
 ): Promise<Executor> {
+  let storage: Storage | undefined;
   try {
-    const storage = await openStorage({
+    storage = await openStorage({
       databaseUrl: config.databaseUrl,
       dataDir: config.databaseUrl ? undefined : pgliteDir(config),
       pool: config.database,
@@ -76,6 +77,8 @@ async function openHere(
       },
     };
   } catch (error) {
+    // Closed before the lock goes: never two writers at once.
+    await storage?.close().catch(() => undefined);
     lock?.release();
     throw error;
   }
