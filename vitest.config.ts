@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most test time is spent waiting on child processes, sockets and timers, not on a core:
+    // vitest's default (cores - 1, so one file at a time on two cores) leaves the machine idle.
+    maxWorkers: 3,
   },
 });
