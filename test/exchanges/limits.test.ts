@@ -57,7 +57,11 @@ describe('rate limits as the exchange sees them', () => {
     expect(binance.stats.rateLimited).toBe(0);
     const times = binance.stats.arrivals.filter((a) => a.apiKey === 'k0').map((a) => a.at);
     expect(times).toHaveLength(6);
-    expect(Math.min(...gaps(times))).toBeGreaterThanOrEqual(240); // 4 per second
+    // Paced at 4 a second: five gaps of 250 ms on average. Single gaps are measured where the
+    // requests arrive, so a loaded machine may shift one by a few ms; the exchange's own limit
+    // (5 a second, 200 ms) is what must never be crossed.
+    expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(5 * 240);
+    expect(Math.min(...gaps(times))).toBeGreaterThanOrEqual(200);
   });
 
   it('keys are paced apart: one key’s budget does not hold back the others', async () => {
