@@ -120,6 +120,22 @@ describe('the metrics listener', () => {
     expect(after.text).not.toContain('/no/such/');
   });
 
+  it('counts cache lookups: a repeated request is a hit in the key, signature and page caches', async () => {
+    const lookups = (cache: string, result: string) =>
+      count('opencommas_cache_lookups_total', { cache, result });
+    const target = `${LIST}?per_page=7`;
+    expect((await signedGet(server, target, caller)).status).toBe(200);
+    const before = {
+      keys: await lookups('keys', 'hit'),
+      signatures: await lookups('signatures', 'hit'),
+      pages: await lookups('pages', 'hit'),
+    };
+    expect((await signedGet(server, target, caller)).status).toBe(200);
+    expect(await lookups('keys', 'hit')).toBe(before.keys + 1);
+    expect(await lookups('signatures', 'hit')).toBe(before.signatures + 1);
+    expect(await lookups('pages', 'hit')).toBe(before.pages + 1);
+  });
+
   it('counts refusals by status, and exposes the cache and limit counters', async () => {
     const labels = { route: '/public/api/ver1/accounts', status: '401' };
     const before = await count('opencommas_http_requests_total', labels);
