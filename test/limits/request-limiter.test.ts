@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
 import {
@@ -8,23 +8,16 @@ import {
   LONGEST_BAN_MS,
   banLengthMs,
 } from '../../src/limits/ban-ladder.ts';
-import {
-  COUNTERS_TABLE,
-  memoryCounters,
-  postgresCounters,
-  type CounterStore,
-} from '../../src/limits/counters.ts';
+import { COUNTERS_TABLE, postgresCounters, type CounterStore } from '../../src/limits/counters.ts';
 import { RequestLimiter, STRIKES_BEFORE_BAN } from '../../src/limits/request-limiter.ts';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, onPostgres } from '../support/database.ts';
+import { countersOnFakedClock } from '../support/limits.ts';
 
-// The limiter on the clock it would run on, faked: rate-limiter-flexible computes every expiry
-// from Date.now() (in JavaScript, on PostgreSQL too), so faking Date alone moves the whole
-// limiter through minutes and days while its PostgreSQL connections keep real timers.
+// The limiter on the clock it would run on, faked (see countersOnFakedClock).
 
 const RATE = { points: 5, windowMs: 60_000 };
 const BLOCK_MS = 5 * 60_000;
 
-let database: TestDatabase;
 let store: CounterStore;
 let limiter: RequestLimiter;
 let keyIds = 0;
@@ -32,23 +25,12 @@ let ips = 0;
 const newKey = () => ++keyIds;
 const newIp = () => `198.51.100.${++ips}`;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  store = database.url ? await postgresCounters(database.url) : memoryCounters();
+const clock = countersOnFakedClock((opened) => {
+  store = opened;
   limiter = new RequestLimiter(store, RATE, BLOCK_MS, silentLogger);
 });
-afterAll(async () => {
-  await store.close();
-  await database.drop();
-});
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-01-01T00:00:00Z') });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
+const { advance } = clock;
+const databaseUrl = () => clock.database()?.url;
 
 function expectRefusal(answer: AppError | undefined, code: string, retryAfterS: number) {
   expect(answer).toBeInstanceOf(AppError);
@@ -96,7 +78,7 @@ describe('an API key over its limit', () => {
     advance(1000);
     expect(await limiter.spend(key, ip)).toBeUndefined();
     // On PostgreSQL the count is in the shared table, not in the in-memory fallback.
-    if (database.url) expect(await storedPoints(`key:${key}`)).toBe(1);
+    if (databaseUrl()) expect(await storedPoints(`key:${key}`)).toBe(1);
   });
 
   it('leaves other keys alone', async () => {
@@ -161,7 +143,7 @@ describe('requests that keep arriving while refused', () => {
 
 /** The points stored for a counter on PostgreSQL. */
 async function storedPoints(counterKey: string): Promise<number | undefined> {
-  const client = new pg.Client({ connectionString: database.url });
+  const client = new pg.Client({ connectionString: databaseUrl() });
   await client.connect();
   try {
     const result = await client.query<{ points: number }>(
@@ -210,7 +192,7 @@ describe('failed authentications', () => {
 if (onPostgres) {
   describe('a ban imposed by another process', () => {
     it('is honoured here within a second of an IP last found in good standing', async () => {
-      const otherStore = await postgresCounters(database.url ?? '');
+      const otherStore = await postgresCounters(databaseUrl() ?? '');
       try {
         const other = new RequestLimiter(otherStore, RATE, BLOCK_MS, silentLogger);
         const ip = newIp();
@@ -228,7 +210,7 @@ if (onPostgres) {
 
   describe('two processes leasing points of one key', () => {
     it('never serve it more than its limit together', async () => {
-      const stores = [await postgresCounters(database.url ?? ''), store];
+      const stores = [await postgresCounters(databaseUrl() ?? ''), store];
       try {
         const limit = { points: 100, windowMs: 60_000 };
         const [a, b] = stores.map(

@@ -1,31 +1,14 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.ts';
-import { memoryCounters, postgresCounters, type CounterStore } from '../../src/limits/counters.ts';
 import { CONNECTS_PER_COOLDOWN, SyncCooldowns } from '../../src/limits/sync-cooldowns.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { countersOnFakedClock } from '../support/limits.ts';
 
 const COOLDOWN_MS = 30_000;
-let database: TestDatabase;
-let store: CounterStore;
 let cooldowns: SyncCooldowns;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  store = database.url ? await postgresCounters(database.url) : memoryCounters();
+const { advance } = countersOnFakedClock((store) => {
   cooldowns = new SyncCooldowns(store, COOLDOWN_MS);
 });
-afterAll(async () => {
-  await store.close();
-  await database.drop();
-});
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-01-01T00:00:00Z') });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
 const refusal = (attempt: Promise<void>) =>
   attempt.then(
     () => undefined,

@@ -52,23 +52,26 @@ async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 20_0
   }
 }
 
+/** An account holding 1 BTC on the Binance stand-in, connected (read once) or only stored. */
+async function binanceAccount(userId: number, apiKey: string, options: { sync?: false } = {}) {
+  binance.addAccount(apiKey, { secret: 's', balances: { BTC: { free: '1', locked: '0' } } });
+  return server.services.accounts.add({
+    user_id: userId,
+    market_code: 'binance',
+    name: apiKey,
+    api_key: apiKey,
+    secret: 's',
+    ...options,
+  });
+}
+
 // PGlite is one process: there, a separate worker is refused and the server's own worker is
 // the only one (see the `else` branch at the end).
 if (onPostgres)
   describe('worker processes on PostgreSQL', () => {
     it('a worker killed mid-sync writes nothing; another takes the account over', async () => {
       const { user } = await userWithKey(server.services);
-      binance.addAccount('killed-key', {
-        secret: 's',
-        balances: { BTC: { free: '1', locked: '0' } },
-      });
-      const account = await server.services.accounts.add({
-        user_id: user.id,
-        market_code: 'binance',
-        name: 'Killed',
-        api_key: 'killed-key',
-        secret: 's',
-      });
+      const account = await binanceAccount(user.id, 'killed-key');
       const snapshots = async () =>
         (
           await server.services.storage.db
@@ -110,18 +113,7 @@ if (onPostgres)
 
     it('SIGTERM: a worker aborts the sync still reading (nothing written, claim released) and exits 0', async () => {
       const { user } = await userWithKey(server.services);
-      binance.addAccount('stopped-key', {
-        secret: 's',
-        balances: { BTC: { free: '1', locked: '0' } },
-      });
-      const account = await server.services.accounts.add({
-        user_id: user.id,
-        market_code: 'binance',
-        name: 'Stopped',
-        api_key: 'stopped-key',
-        secret: 's',
-        sync: false,
-      });
+      const account = await binanceAccount(user.id, 'stopped-key', { sync: false });
       // The exchange takes the balance request and never answers it.
       binance.fail({ kind: 'timeout', path: '/api/v3/account', apiKey: 'stopped-key', times: 1 });
       await server.services.storage.db
@@ -154,19 +146,7 @@ if (onPostgres)
       const { user } = await userWithKey(server.services);
       const ids: number[] = [];
       for (let i = 0; i < 40; i++) {
-        binance.addAccount(`shared-${i}`, {
-          secret: 's',
-          balances: { BTC: { free: '1', locked: '0' } },
-        });
-        const entity = await server.services.accounts.add({
-          user_id: user.id,
-          market_code: 'binance',
-          name: `Shared ${i}`,
-          api_key: `shared-${i}`,
-          secret: 's',
-          sync: false,
-        });
-        ids.push(entity.id);
+        ids.push((await binanceAccount(user.id, `shared-${i}`, { sync: false })).id);
       }
       await server.services.storage.db
         .updateTable('accounts')
