@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { STRIKES_BEFORE_BAN } from '../../src/limits/request-limiter.ts';
-import { createServices } from '../../src/services.ts';
-import { openStorage } from '../../src/storage/database.ts';
 import { onPostgres } from '../support/database.ts';
 import { getFrom, signedGetFrom, type Answer } from '../support/from-ip.ts';
 import {
   LIST,
+  otherProcess,
   startTestServer,
   userWithKey,
   type Credentials,
@@ -116,12 +114,7 @@ describe('failed authentications', () => {
 if (onPostgres) {
   describe('two API processes on one database', () => {
     it('together allow a key its limit once', async () => {
-      const config = loadConfig({ ...ENV });
-      const services = await createServices(
-        await openStorage({ databaseUrl: server.databaseUrl }),
-        server.masterKey,
-        { sync: config.sync, limits: config.limits, limitsDatabaseUrl: server.databaseUrl },
-      );
+      const services = await otherProcess(server, ENV);
       const app = await buildApp(services, {});
       await app.listen({ host: '127.0.0.1', port: 0 });
       const address = app.server.address();

@@ -1,14 +1,13 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import type { Services } from '../../src/services.ts';
 import type { Change } from '../../src/storage/changes.ts';
-import { openStorage } from '../../src/storage/database.ts';
 import { onPostgres } from '../support/database.ts';
 import {
   LIST,
   signedGet,
+  otherProcess,
   startTestServer,
   userWithKey,
   type Credentials,
@@ -37,11 +36,7 @@ beforeAll(async () => {
     );
     expect(listeners.rows).toHaveLength(1);
     listenerPid = listeners.rows[0]?.pid;
-    other = await createServices(
-      await openStorage({ databaseUrl: server.databaseUrl }),
-      server.masterKey,
-      { sync: loadConfig({}).sync },
-    );
+    other = await otherProcess(server);
   }
 });
 afterAll(async () => {

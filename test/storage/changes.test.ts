@@ -1,13 +1,12 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { createServices, type Services } from '../../src/services.ts';
-import { openStorage } from '../../src/storage/database.ts';
+import type { Services } from '../../src/services.ts';
 import { listenTestAdmin } from '../support/admin.ts';
 import { onPostgres } from '../support/database.ts';
 import {
   LIST,
   signedGet,
+  otherProcess,
   startTestServer,
   userWithKey,
   type Credentials,
@@ -33,11 +32,7 @@ beforeAll(async () => {
     await server.services.accounts.add({ user_id: owner.user.id, market_code: 'kraken', name: 'K' })
   ).id;
   if (onPostgres) {
-    other = await createServices(
-      await openStorage({ databaseUrl: server.databaseUrl }),
-      server.masterKey,
-      { sync: loadConfig({}).sync },
-    );
+    other = await otherProcess(server);
   }
 });
 afterAll(async () => {

@@ -83,6 +83,24 @@ export async function startTestServer(
   };
 }
 
+/**
+ * The services of another process on the test server's PostgreSQL database (a CLI run, a worker,
+ * a second API process): its own pool and change feed, the same master key. `env` as for
+ * `startTestServer`; with `OPENCOMMAS_RATE_LIMIT` its limits share the database's counters.
+ */
+export async function otherProcess(
+  server: TestServer,
+  env: Record<string, string> = {},
+): Promise<Services> {
+  const config = loadConfig(env);
+  return createServices(await openStorage({ databaseUrl: server.databaseUrl }), server.masterKey, {
+    sync: config.sync,
+    ...(env.OPENCOMMAS_RATE_LIMIT
+      ? { limits: config.limits, limitsDatabaseUrl: server.databaseUrl }
+      : {}),
+  });
+}
+
 export interface Credentials {
   apiKey: string;
   secret?: string;
