@@ -22,6 +22,11 @@ export default tseslint.config(
     },
   },
   {
+    // The launchers run before any build, as plain JavaScript on Node.
+    files: ['bin/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly' } },
+  },
+  {
     // Hardhat reads its config as CommonJS.
     files: ['**/*.cjs'],
     languageOptions: {

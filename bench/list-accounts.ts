@@ -9,6 +9,7 @@ import path from 'node:path';
 import { signHmac } from '../src/auth/signature.ts';
 import { loadConfig } from '../src/config.ts';
 import pg from 'pg';
+import { freshBuild } from '../bin/build.mjs';
 import { startChild, stopAllChildren, type ServerChild } from './children.ts';
 import { measure, type LoadResult, type LoadSettings } from './load.ts';
 import { seedDataDir, type BenchUser } from './seed.ts';
@@ -211,6 +212,8 @@ function printTable(rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
+  // The servers run the compiled build, as `npm start` does.
+  freshBuild();
   const cpus = os.cpus();
   console.log(
     `machine: ${cpus[0]?.model ?? 'unknown cpu'} x ${cpus.length}, node ${process.version}`,

@@ -3,6 +3,8 @@
 // The parent sends what to start over IPC; the child answers with its URL.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type * as ConfigModule from '../src/config.ts';
+import type * as ServerModule from '../src/server.ts';
 
 export type ServerOrder =
   | {
@@ -24,12 +26,16 @@ const BENCH_RATE_LIMIT = '100000000/1m';
 /** Asked after the load runs: the server's peak resident memory, in bytes. */
 export type MemoryReport = { maxRss: number };
 
+/** The compiled modules `npm start` runs (the parent has made sure dist/ is fresh). */
+const compiled = <T>(file: string) =>
+  import(new URL(`../dist/${file}`, import.meta.url).href) as Promise<T>;
+
 /** Our real server, as `npm start` runs it (embedded PGlite, or PostgreSQL), on prepared data. */
 async function startOurs(order: Extract<ServerOrder, { kind: 'ours' }>) {
   // An explicit environment: a stray DATABASE_URL or master key in the shell must not leak in.
   // Loaded here, not at the top: the baseline child must not carry our modules in its memory.
-  const { loadConfig } = await import('../src/config.ts');
-  const { startServer } = await import('../src/server.ts');
+  const { loadConfig } = await compiled<typeof ConfigModule>('config.js');
+  const { startServer } = await compiled<typeof ServerModule>('server.js');
   const config = loadConfig({
     OPENCOMMAS_DATA_DIR: order.dataDir,
     ...(order.postgres

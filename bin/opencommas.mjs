@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `opencommas` command: runs the TypeScript CLI through tsx's loader.
-import { register } from 'tsx/esm/api';
+// The `opencommas` command (and `npm start`, `npm run cli`): the compiled CLI in dist/, built
+// from src/ first if dist/ is missing or stale.
+import { freshBuild } from './build.mjs';
 
-register();
-await import('../src/cli/main.ts');
+freshBuild();
+await import('../dist/cli/main.js');

@@ -1,4 +1,4 @@
-// The CLI's commands as real child processes (`node --import tsx src/cli/main.ts --json ...`) on
+// The CLI's commands as real child processes (`opencommas --json ...`) on
 // real storage — a fresh PGlite data directory, or a fresh PostgreSQL database with a master key
 // when DATABASE_URL is set — then the real HTTP server, started on the same storage once every
 // CLI process has exited, shows that each write took effect.

@@ -1,4 +1,4 @@
-// The README's first run, for real: `node --import tsx src/main.ts` (what `npm start` runs) on a
+// The README's first run, for real: `opencommas serve` (what `npm start` runs) on a
 // fresh data directory — or, on PostgreSQL runs, a fresh database with a master key and
 // OPENCOMMAS_DEMO=on (the demo is seeded by default on the embedded database only) — prints the
 // demo credentials and a signed curl that works; the CLI works while the server runs; SIGTERM

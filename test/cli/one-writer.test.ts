@@ -26,8 +26,8 @@ let env: Record<string, string>;
 let accountIds: number[];
 const started: ServerProcess[] = [];
 
-function spawn(script?: string, args?: string[]): ServerProcess {
-  const child = spawnServer({ ...env, PORT: '0' }, script, args);
+function spawn(args?: string[]): ServerProcess {
+  const child = spawnServer({ ...env, PORT: '0' }, args);
   started.push(child);
   return child;
 }
@@ -129,7 +129,7 @@ if (!onPostgres) {
       server.child.kill('SIGSTOP');
       expect(lockHolder(storage.dataDir)?.socket).toBeUndefined();
 
-      const cli = spawn('src/cli/main.ts', ['--json', 'user', 'create', '--email', 'early@x.io']);
+      const cli = spawn(['--json', 'user', 'create', '--email', 'early@x.io']);
       await cli.waitForStderr(
         new RegExp(`waiting for the opencommas server \\(pid ${pid}\\) to finish starting`),
       );
@@ -201,7 +201,7 @@ if (!onPostgres) {
         readdirSync(wal)
           .map((name) => `${name}:${statSync(path.join(wal, name)).mtimeMs}`)
           .join();
-      const cli = spawn('src/cli/main.ts', ['balance', 'import', '--file', earlier.file]);
+      const cli = spawn(['balance', 'import', '--file', earlier.file]);
       await server.waitForStdout(/"operation":"balance.import".*\n.*"operation":"balance.import"/s);
       const before = walState();
       await until('the import writes', () => walState() !== before);
@@ -234,7 +234,7 @@ if (onPostgres) {
       expect(imported.imported).toBe(recent.count);
 
       const earlier = snapshotFile('earlier.json', EARLIER, 2);
-      const cli = spawn('src/cli/main.ts', ['balance', 'import', '--file', earlier.file]);
+      const cli = spawn(['balance', 'import', '--file', earlier.file]);
       const watcher = new pg.Client({ connectionString: storage.databaseUrl });
       await watcher.connect();
       try {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startServer } from '../../src/server.ts';
-import { ROOT, childEnv } from '../support/cli.ts';
+import { OPENCOMMAS, ROOT, childEnv } from '../support/cli.ts';
 import { createTestDatabase, dropDatabaseAt, onPostgres } from '../support/database.ts';
 import { startFakeBinance } from '../support/exchanges/binance-server.ts';
 import {
@@ -323,7 +323,7 @@ describe('the production wiring', () => {
   // A separate worker process exists only on PostgreSQL (PGlite is one process).
   if (onPostgres) {
     it('serves metrics from a separate worker process too', async () => {
-      const worker = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
+      const worker = spawn(process.execPath, [OPENCOMMAS, 'worker'], {
         cwd: ROOT,
         env: childEnv({
           DATABASE_URL: server.databaseUrl ?? '',

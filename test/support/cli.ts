@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createTestDatabase } from './database.ts';
 
-/** The repository root: the CLI and `src/main.ts` run from here, as `npm run cli` / `npm start` do. */
+/** The repository root: the CLI runs from here, as `npm run cli` / `npm start` do. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Variables the service reads: never inherited from the test runner, only set on purpose. */
@@ -90,7 +90,8 @@ export interface CliResult {
   stderr: string;
 }
 
-const TSX = ['--import', 'tsx'];
+/** The `opencommas` command as installed: the compiled CLI, built first if stale. */
+export const OPENCOMMAS = path.join(ROOT, 'bin', 'opencommas.mjs');
 
 export interface CliOptions {
   /** Written to the command's standard input (otherwise it reads an empty one). */
@@ -98,14 +99,14 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-/** `node --import tsx src/cli/main.ts ...args` from the repository root; never rejects. */
+/** `opencommas ...args` from the repository root; never rejects. */
 export function runCli(
   env: Record<string, string>,
   args: string[],
   { input, timeoutMs = 60_000 }: CliOptions = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...TSX, 'src/cli/main.ts', ...args], {
+    const child = spawn(process.execPath, [OPENCOMMAS, ...args], {
       cwd: ROOT,
       env: childEnv(env),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -153,7 +154,7 @@ export function jsonError(result: CliResult): ErrorShape {
   return JSON.parse(lines[0] ?? '') as ErrorShape;
 }
 
-/** A long-running `node --import tsx <script>` (the server), with its output as it arrives. */
+/** A long-running `opencommas` command (the server), with its output as it arrives. */
 export interface ServerProcess {
   child: ChildProcess;
   stdout(): string;
@@ -168,13 +169,9 @@ export interface ServerProcess {
   kill(): void;
 }
 
-/** `script` is the server by default; any long-running script (a CLI command: `args`) works. */
-export function spawnServer(
-  env: Record<string, string>,
-  script = 'src/main.ts',
-  args: string[] = [],
-): ServerProcess {
-  const child = spawn(process.execPath, [...TSX, script, ...args], {
+/** `opencommas serve` (what `npm start` runs) by default; any other command with `args`. */
+export function spawnServer(env: Record<string, string>, args = ['serve']): ServerProcess {
+  const child = spawn(process.execPath, [OPENCOMMAS, ...args], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeBinance } from '../support/exchanges/binance-server.ts';
-import { ROOT, childEnv, runCli } from '../support/cli.ts';
+import { OPENCOMMAS, ROOT, childEnv, runCli } from '../support/cli.ts';
 import { onPostgres } from '../support/database.ts';
 import { startTestServer, userWithKey, type TestServer } from '../support/server.ts';
 
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 function startWorker(overrides: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
+  return spawn(process.execPath, [OPENCOMMAS, 'worker'], {
     cwd: ROOT,
     env: childEnv({
       ...env,
