@@ -1,8 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
-import { Migrator } from 'kysely/migration';
 import pg from 'pg';
-import { migrationProvider } from './migrations/index.ts';
+import { migrate } from './migrate.ts';
+import { pgliteStartParams } from './pglite-settings.ts';
+import { createFromTemplate, isNewDataDir } from './pglite-template.ts';
 import type { Database } from './schema.ts';
 
 export type StorageKind = 'pglite' | 'postgres';
@@ -40,6 +41,8 @@ export interface StorageOptions {
   databaseUrl?: string | undefined;
   /** PGlite data directory; absent means in memory (tests). */
   dataDir?: string | undefined;
+  /** Where a new PGlite data directory's template is looked for (`src/storage/pglite-template.ts`). */
+  pgliteTemplateRoot?: string | undefined;
   /** Told of connection losses that no query is waiting on (PostgreSQL restarts, admin kills). */
   onBackgroundError?: ((error: Error) => void) | undefined;
   /** Pool hygiene towards PostgreSQL (`config.database`); defaults as in `src/config.ts`. */
@@ -72,7 +75,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     await migratePostgres(options.databaseUrl, pool);
     return openPostgres(options.databaseUrl, pool, options.onBackgroundError ?? (() => undefined));
   }
-  const storage = await openPGlite(options.dataDir);
+  const storage = await openPGlite(options.dataDir, options.pgliteTemplateRoot);
   try {
     await migrate(storage.db);
   } catch (error) {
@@ -102,9 +105,15 @@ async function migratePostgres(connectionString: string, settings: PoolSettings)
   }
 }
 
-async function openPGlite(dataDir: string | undefined): Promise<Storage> {
+async function openPGlite(
+  dataDir: string | undefined,
+  templateRoot: string | undefined,
+): Promise<Storage> {
+  // A new database is copied from the template the build prepared; without one, PGlite runs initdb.
+  if (dataDir && isNewDataDir(dataDir)) createFromTemplate(dataDir, templateRoot);
   const pglite = await PGlite.create(dataDir, {
     parsers: { [INT8]: parseInt8, [NUMERIC]: keepText },
+    startParams: pgliteStartParams(),
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   return {
@@ -240,14 +249,5 @@ class NotificationConnection {
         },
       );
     }, delayMs).unref();
-  }
-}
-
-async function migrate(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((result) => result.status === 'Error');
-  if (error || failed) {
-    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
 }
