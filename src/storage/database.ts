@@ -110,7 +110,7 @@ async function openPGlite(
   templateRoot: string | undefined,
 ): Promise<Storage> {
   // A new database is copied from the template the build prepared; without one, PGlite runs initdb.
-  if (dataDir && isNewDataDir(dataDir)) createFromTemplate(dataDir, templateRoot);
+  if (dataDir && isNewDataDir(dataDir)) await createFromTemplate(dataDir, templateRoot);
   const pglite = await PGlite.create(dataDir, {
     parsers: { [INT8]: parseInt8, [NUMERIC]: keepText },
     startParams: pgliteStartParams(),

@@ -3,7 +3,7 @@
 // seconds and hundreds of MB (a second PostgreSQL instance); copying ~40 MB of files does not.
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  cpSync,
+  constants,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -12,6 +12,7 @@ import {
   rmSync,
   rmdirSync,
 } from 'node:fs';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,7 +114,10 @@ export function isNewDataDir(dir: string): boolean {
  * Creates the (absent or empty) `dataDir` as a copy of the template. False when there is no
  * template: the caller lets PGlite run initdb instead.
  */
-export function createFromTemplate(dataDir: string, root = defaultTemplateRoot()): boolean {
+export async function createFromTemplate(
+  dataDir: string,
+  root = defaultTemplateRoot(),
+): Promise<boolean> {
   const template = path.join(root, templateName());
   if (!isDataDir(template)) return false;
   // Copied aside, then renamed: a copy cut short (a crash, a full disk) is never taken for a
@@ -122,11 +126,29 @@ export function createFromTemplate(dataDir: string, root = defaultTemplateRoot()
   rmSync(copying, { recursive: true, force: true });
   try {
     mkdirSync(path.dirname(dataDir), { recursive: true });
-    cpSync(template, copying, { recursive: true });
+    await copyTree(template, copying);
     if (existsSync(dataDir)) rmdirSync(dataDir); // empty, or this throws
     renameSync(copying, dataDir);
   } finally {
     rmSync(copying, { recursive: true, force: true });
   }
   return true;
+}
+
+/**
+ * About a thousand small files: copied concurrently (libuv's threads), three times as fast as
+ * one by one here; a clone where the file system can (copy-on-write).
+ */
+async function copyTree(from: string, to: string): Promise<void> {
+  await mkdir(to);
+  const entries = await readdir(from, { withFileTypes: true });
+  await Promise.all(
+    entries.map((entry) => {
+      const source = path.join(from, entry.name);
+      const target = path.join(to, entry.name);
+      return entry.isDirectory()
+        ? copyTree(source, target)
+        : copyFile(source, target, constants.COPYFILE_FICLONE);
+    }),
+  );
 }

@@ -83,9 +83,9 @@ describe('PGlite data directory template', () => {
 
   it('also fills an empty directory, and never touches an existing database', async () => {
     const dataDir = mkdtempSync(path.join(scratch, 'empty-'));
-    expect(createFromTemplate(dataDir, templateRoot)).toBe(true);
+    expect(await createFromTemplate(dataDir, templateRoot)).toBe(true);
     expect(existsSync(path.join(dataDir, 'PG_VERSION'))).toBe(true);
-    expect(() => createFromTemplate(dataDir, templateRoot)).toThrow();
+    await expect(createFromTemplate(dataDir, templateRoot)).rejects.toThrow();
     expect(readdirSync(path.dirname(dataDir)).filter((name) => name.includes('.copying-'))).toEqual(
       [],
     );
@@ -94,7 +94,7 @@ describe('PGlite data directory template', () => {
   it('without a template, a new data directory is initialised by PGlite and migrated', async () => {
     const emptyRoot = path.join(scratch, 'no-templates');
     const dataDir = path.join(mkdtempSync(path.join(scratch, 'initdb-')), 'pglite');
-    expect(createFromTemplate(dataDir, emptyRoot)).toBe(false);
+    expect(await createFromTemplate(dataDir, emptyRoot)).toBe(false);
     const first = await open(dataDir, emptyRoot);
     try {
       expect(await databaseComment(first)).not.toBe(MARK);
