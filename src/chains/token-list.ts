@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { getAddress } from 'viem';
 import { Type, type Static } from 'typebox';
 import { validate } from '../validation.ts';
+// Imported, not read from beside this file: the build bundles it with the code that uses it.
+import tokens from './tokens.json' with { type: 'json' };
 
 export const Token = Type.Object({
   chain: Type.Literal('ethereum'),
@@ -12,9 +13,8 @@ export const Token = Type.Object({
 export const TokenList = Type.Array(Token);
 export type Token = Static<typeof Token>;
 
-/** The ERC-20 tokens a wallet is read for: `tokens.json` next to this file (a data file). */
-export function loadTokenList(file = new URL('./tokens.json', import.meta.url)): Token[] {
-  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+/** The ERC-20 tokens a wallet is read for: `tokens.json` (a data file), or the list given. */
+export function loadTokenList(parsed: unknown = tokens): Token[] {
   // Stored with their EIP-55 checksums, which `getAddress` verifies: a typo fails loudly here
   // instead of reading the wrong contract.
   return validate(TokenList, parsed, 'Invalid token list').map((token) => ({

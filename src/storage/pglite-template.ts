@@ -15,14 +15,12 @@ import {
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect } from 'kysely';
 import { migrate } from './migrate.ts';
+import { migrations } from './migrations/index.ts';
 import { pgliteStartParams } from './pglite-settings.ts';
 import type { Database } from './schema.ts';
-
-const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 function installedPGlite(): { version: string; nodeModules: string } {
   // …/node_modules/@electric-sql/pglite/dist/index.cjs
@@ -41,13 +39,15 @@ export function defaultTemplateRoot(): string {
 
 /**
  * A template is valid for one PGlite version (its initdb's output) and one set of migrations
- * (their files' contents: an edited or added migration must not be taken as applied).
+ * (their names and code: an edited or added migration must not be taken as applied). The code
+ * is read from the functions themselves, which works as well in the bundle as in the sources.
  */
 function templateName(): string {
   const hash = createHash('sha256');
-  for (const file of readdirSync(MIGRATIONS_DIR).sort()) {
-    if (file.endsWith('.map')) continue;
-    hash.update(`${file}\0`).update(readFileSync(path.join(MIGRATIONS_DIR, file)));
+  for (const [name, migration] of Object.entries(migrations).sort(([a], [b]) =>
+    a.localeCompare(b),
+  )) {
+    hash.update(`${name}\0${String(migration.up)}\0${String(migration.down)}\0`);
   }
   return `pglite-${installedPGlite().version}-${hash.digest('hex').slice(0, 16)}`;
 }

@@ -106,14 +106,14 @@ describe('the data directory lock', () => {
     const dir = freshDir();
     staleLock(dir, { pid: deadPid() });
     const script = `
-      import { tryLockDataDir } from './dist/storage/data-dir-lock.js';
+      import { tryLockDataDir } from './src/storage/data-dir-lock.ts';
       const attempt = await tryLockDataDir(${JSON.stringify(dir)}, 'cli');
       process.stdout.write('lock' in attempt ? 'won\\n' : 'lost to ' + attempt.holder.pid + '\\n');
       process.stdin.resume();
       process.stdin.on('end', () => process.exit(0)); // hold the lock until told
     `;
     const racers = Array.from({ length: 6 }, () =>
-      spawn(process.execPath, ['--input-type=module', '-e', script], {
+      spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
         cwd: ROOT,
         stdio: ['pipe', 'pipe', 'inherit'],
       }),

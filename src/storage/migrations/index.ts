@@ -3,7 +3,7 @@ import * as initial from './0001_initial.ts';
 import * as sync from './0002_sync.ts';
 
 /** Versioned migrations, applied in name order at start. Add new ones; never edit old ones. */
-const migrations: Record<string, Migration> = {
+export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_sync': sync,
 };
