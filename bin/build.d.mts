@@ -2,4 +2,5 @@
 export declare const ROOT: string;
 export declare const DIST: string;
 export declare function sourceFingerprint(): string;
-export declare function freshBuild(options?: { quiet?: boolean }): void;
+export declare function freshBuild(options?: { quiet?: boolean }): boolean;
+export declare function preparePgliteTemplate(): Promise<void>;

@@ -26,7 +26,8 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DIST = path.join(ROOT, 'dist');
 const SRC = path.join(ROOT, 'src');
 const STAMP = 'BUILD';
-const CONFIGS = ['tsconfig.json'];
+// The bundle also holds our dependencies' code, and depends on how it is built.
+const CONFIGS = ['tsconfig.json', 'package-lock.json', 'bin/build.mjs'];
 
 /** Entry points; chunks shared between them are loaded once. */
 const ENTRIES = {
@@ -34,6 +35,8 @@ const ENTRIES = {
   // For the benchmarks, which start servers in-process as `npm start` does.
   server: 'src/server.ts',
   config: 'src/config.ts',
+  // For `prepare`: the embedded database's template, made once instead of at every first start.
+  'storage/pglite-template': 'src/storage/pglite-template.ts',
 };
 const EXTERNAL = ['@electric-sql/pglite', 'ccxt', 'viem', 'pino', 'pg', 'pg-native'];
 // Bundled CommonJS (prom-client, fastify's dependencies) calls `require`, which ESM lacks.
@@ -54,7 +57,7 @@ function sourceFiles(dir = SRC, prefix = '') {
   return files.sort();
 }
 
-/** A hash of the sources' names and contents (not their times: a checkout or touch is no change). */
+/** A hash of the build's inputs, names and contents (not times: a checkout or touch is no change). */
 export function sourceFingerprint() {
   const hash = createHash('sha256');
   for (const file of sourceFiles())
@@ -71,16 +74,29 @@ function builtFingerprint() {
   }
 }
 
-/** Builds dist/ unless it is already built from the sources as they are now. */
+/** Builds dist/ unless it is already built from the sources as they are now; true if it built. */
 export function freshBuild({ quiet = false } = {}) {
-  if (builtFingerprint() === sourceFingerprint()) return;
+  if (builtFingerprint() === sourceFingerprint()) return false;
+  let built = false;
   withBuildLock(() => {
     // Another process may have built it while we waited for the lock.
     const fingerprint = sourceFingerprint();
     if (builtFingerprint() === fingerprint) return;
     if (!quiet) process.stderr.write('opencommas: compiling src/ to dist/…\n');
     build(fingerprint);
+    built = true;
   });
+  return built;
+}
+
+/**
+ * The embedded database's template for the migrations as they are now (a few seconds of initdb
+ * the first time; a check after that). Without one, a new data directory runs initdb itself.
+ */
+export async function preparePgliteTemplate() {
+  const url = new URL('../dist/storage/pglite-template.js', import.meta.url).href;
+  const { ensurePgliteTemplate } = await import(url);
+  await ensurePgliteTemplate();
 }
 
 /**
@@ -166,4 +182,5 @@ function holderAlive() {
 // `node bin/build.mjs`: what `npm run build` (and `prepare`, at `npm install`/`npm ci`) runs.
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   freshBuild({ quiet: true });
+  await preparePgliteTemplate();
 }

@@ -1,7 +1,8 @@
-// Tests run child processes of the compiled CLI (dist/): build it once, before any file runs,
-// rather than letting the first children of several test files race to build it.
-import { freshBuild } from '../bin/build.mjs';
+// Tests run child processes of the compiled CLI (dist/): build it (and the embedded database's
+// template) once, before any file runs, rather than letting the first children race to.
+import { freshBuild, preparePgliteTemplate } from '../bin/build.mjs';
 
-export default function setup(): void {
+export default async function setup(): Promise<void> {
   freshBuild({ quiet: true });
+  await preparePgliteTemplate();
 }
