@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { metrics } from '../ops/metrics.ts';
@@ -45,6 +46,9 @@ export class SyncWorker {
     if (this.running) return;
     this.running = true;
     this.aborter = new AbortController();
+    // Every sync in flight listens on this one signal (and removes its listener when done): more
+    // than Node's default of 10 is the design, not a leak, so the warning must not fire.
+    setMaxListeners(this.settings.concurrency + 1, this.aborter.signal);
     this.loop = this.run();
   }
 
