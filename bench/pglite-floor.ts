@@ -4,13 +4,15 @@
 // on an existing data directory and on a new one (initdb, or a copy of the template). Each
 // figure is the median of BENCH_RUNS runs (default 5) with its spread, each run a fresh process.
 // BENCH_SETTINGS='work_mem=1MB,…' adds settings to ours, to try one before making it the default.
-// BENCH_BEFORE=<checkout with a built dist/> adds rows for that checkout's storage layer.
+// BENCH_BEFORE=<checkout with a per-file dist/> adds rows for its dist/storage/database.js.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { freshBuild, ROOT } from '../bin/build.mjs';
+import { build } from 'esbuild';
+import { ROOT } from '../bin/build.mjs';
 import { pgliteStartParams } from '../src/storage/pglite-settings.ts';
 import type * as TemplateModule from '../src/storage/pglite-template.ts';
 
@@ -23,10 +25,12 @@ const EXTRA = (process.env.BENCH_SETTINGS ?? '')
 /** What one child process opens, and how. */
 interface Order {
   /** PGlite alone with these start parameters (undefined: PGlite's defaults), or our storage. */
-  open: { kind: 'pglite'; startParams: string[] | undefined } | { kind: 'ours'; root: string };
+  open: { kind: 'pglite'; startParams: string[] | undefined } | { kind: 'ours'; module: string };
   dataDir: string;
-  /** Create the new `dataDir` from the template in this root first (PGlite alone). */
+  /** Create the new `dataDir` from the template in this root first (PGlite alone)… */
   template?: string;
+  /** …with `createFromTemplate` of this module. */
+  templateModule?: string;
   /** Our storage's template root: an empty one makes it run initdb. */
   templateRoot?: string;
 }
@@ -43,12 +47,11 @@ interface Sample {
 const CHILD = `
 import { pathToFileURL } from 'node:url';
 const order = JSON.parse(process.env.PGLITE_FLOOR_ORDER);
-const compiled = (root, file) => import(pathToFileURL(root + '/dist/' + file).href);
 const started = performance.now();
 let run, close;
 if (order.open.kind === 'pglite') {
   if (order.template) {
-    const { createFromTemplate } = await compiled(${JSON.stringify(ROOT)}, 'storage/pglite-template.js');
+    const { createFromTemplate } = await import(pathToFileURL(order.templateModule).href);
     if (!(await createFromTemplate(order.dataDir, order.template))) throw new Error('no template');
   }
   const { PGlite } = await import('@electric-sql/pglite');
@@ -56,7 +59,7 @@ if (order.open.kind === 'pglite') {
   run = (text, params) => pglite.query(text, params);
   close = () => pglite.close();
 } else {
-  const { openStorage } = await compiled(order.open.root, 'storage/database.js');
+  const { openStorage } = await import(pathToFileURL(order.open.module).href);
   const { CompiledQuery } = await import('kysely');
   const storage = await openStorage({ dataDir: order.dataDir, pgliteTemplateRoot: order.templateRoot });
   run = (text, params) => storage.db.executeQuery(CompiledQuery.raw(text, params ?? []));
@@ -78,6 +81,34 @@ const hwm = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8')
 const maxRss = Number(hwm?.[1]) * 1024;
 console.log(JSON.stringify({ openMs, rssOpen, rssQueries, maxRss }));
 `;
+
+/**
+ * Our storage layer and template as plain JavaScript, bundled as the build bundles them (one copy
+ * of the migrations: the template's name comes from their code), beside node_modules so that
+ * PGlite and Kysely resolve as in the build.
+ */
+async function bundleStorage(): Promise<{ database: string; template: string }> {
+  const outdir = path.join(ROOT, 'node_modules', '.cache', 'pglite-floor');
+  await build({
+    entryPoints: {
+      database: path.join(ROOT, 'src', 'storage', 'database.ts'),
+      template: path.join(ROOT, 'src', 'storage', 'pglite-template.ts'),
+    },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['@electric-sql/pglite', 'kysely', 'pg'],
+    logLevel: 'warning',
+  });
+  return {
+    database: path.join(outdir, 'database.mjs'),
+    template: path.join(outdir, 'template.mjs'),
+  };
+}
 
 function runChild(order: Order): Promise<Sample> {
   return new Promise((resolve, reject) => {
@@ -106,14 +137,12 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  freshBuild();
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'opencommas-pglite-floor-'));
   const templateRoot = path.join(scratch, 'templates');
   const noTemplates = path.join(scratch, 'no-templates');
-  // The compiled module, as the build and `npm start` run it: the template is named after the
-  // migrations' compiled files.
+  const bundle = await bundleStorage();
   const { ensurePgliteTemplate } = (await import(
-    new URL('../dist/storage/pglite-template.js', import.meta.url).href
+    pathToFileURL(bundle.template).href
   )) as typeof TemplateModule;
   const template = await ensurePgliteTemplate(templateRoot);
   const ours = [...pgliteStartParams(), ...EXTRA];
@@ -137,34 +166,50 @@ async function main(): Promise<void> {
     {
       what: 'PGlite alone, our settings, new (template copy)',
       fresh: true,
-      order: (dataDir) => ({ open: pglite(ours), dataDir, template: templateRoot }),
+      order: (dataDir) => ({
+        open: pglite(ours),
+        dataDir,
+        template: templateRoot,
+        templateModule: bundle.template,
+      }),
       samples: [],
     },
     ...(before
       ? [false, true].map((fresh): Row => ({
           what: `our storage before (${path.basename(before)}), ${fresh ? 'new (initdb)' : 'existing'}`,
           fresh,
-          order: (dataDir) => ({ open: { kind: 'ours', root: before }, dataDir }),
+          order: (dataDir) => ({
+            open: { kind: 'ours', module: path.join(before, 'dist', 'storage', 'database.js') },
+            dataDir,
+          }),
           samples: [],
         }))
       : []),
     {
       what: 'our storage (PGlite + migrations), existing',
       fresh: false,
-      order: (dataDir) => ({ open: { kind: 'ours', root: ROOT }, dataDir, templateRoot }),
+      order: (dataDir) => ({
+        open: { kind: 'ours', module: bundle.database },
+        dataDir,
+        templateRoot,
+      }),
       samples: [],
     },
     {
       what: 'our storage, new (template copy)',
       fresh: true,
-      order: (dataDir) => ({ open: { kind: 'ours', root: ROOT }, dataDir, templateRoot }),
+      order: (dataDir) => ({
+        open: { kind: 'ours', module: bundle.database },
+        dataDir,
+        templateRoot,
+      }),
       samples: [],
     },
     {
       what: 'our storage, new (no template: initdb)',
       fresh: true,
       order: (dataDir) => ({
-        open: { kind: 'ours', root: ROOT },
+        open: { kind: 'ours', module: bundle.database },
         dataDir,
         templateRoot: noTemplates,
       }),
