@@ -1,6 +1,7 @@
-import ccxt, { type Exchange } from 'ccxt';
+import type { Exchange } from 'ccxt';
 import type { MarketConnector } from '../markets/index.ts';
 import { metrics } from '../ops/metrics.ts';
+import { loadExchangeClass, type ExchangeClass } from './ccxt-modules.ts';
 import { SourceError } from './failures.ts';
 import { KeyLimiters } from './key-limiters.ts';
 import { withOrigin } from './origins.ts';
@@ -25,7 +26,6 @@ export interface ExchangeSettings {
 }
 
 type CcxtConnector = Extract<MarketConnector, { type: 'ccxt' }>;
-type ExchangeClass = new (config: Record<string, unknown>) => Exchange;
 
 /** Markets change rarely; tickers are read every round. */
 const MARKETS_TTL_MS = 60 * 60 * 1000;
@@ -40,9 +40,10 @@ const MARKETS_TTL_MS = 60 * 60 * 1000;
  *   credentials, so it is never shared by two requests at once). Building one costs milliseconds
  *   and half a megabyte, too much to do per account per round.
  * - Each key also waits on its own limiter: the exchange counts per key too.
+ * - The exchange's ccxt class is imported when first needed, not with this process.
  */
 export class ExchangeClients {
-  readonly publicClient: Exchange;
+  private loading: Promise<{ Class: ExchangeClass; publicClient: Exchange }> | undefined;
   private readonly idle: Exchange[] = [];
   private marketsLoad: Promise<void> | undefined;
   private marketsLoadedAt = 0;
@@ -58,18 +59,31 @@ export class ExchangeClients {
     private readonly connector: CcxtConnector,
     private readonly settings: ExchangeSettings,
   ) {
-    this.publicClient = this.build();
     this.keyLimiters = new KeyLimiters(settings.keyRequestsPerSecond);
+  }
+
+  /** The instance for public calls (built once the exchange's class is loaded). */
+  async publicClient(): Promise<Exchange> {
+    return (await this.loaded()).publicClient;
+  }
+
+  private loaded(): Promise<{ Class: ExchangeClass; publicClient: Exchange }> {
+    this.loading ??= loadExchangeClass(this.connector.exchangeId).then((Class) => ({
+      Class,
+      publicClient: this.build(Class),
+    }));
+    return this.loading;
   }
 
   /** Loads (or reuses, for an hour) the exchange's markets. */
   async loadMarkets(): Promise<void> {
+    const publicClient = await this.publicClient();
     const stale = Date.now() - this.marketsLoadedAt > MARKETS_TTL_MS;
     if (!this.marketsLoad || stale) {
-      const load = this.publicClient.loadMarkets(true).then((markets) => {
+      const load = publicClient.loadMarkets(true).then((markets) => {
         // ccxt turns an unreadable answer into no markets at all, and would keep that.
         if (Object.keys(markets ?? {}).length === 0) {
-          throw new SourceError('unavailable', `${this.publicClient.id}: no markets in the answer`);
+          throw new SourceError('unavailable', `${publicClient.id}: no markets in the answer`);
         }
         this.marketsLoadedAt = Date.now();
         this.marketsVersion += 1;
@@ -88,9 +102,10 @@ export class ExchangeClients {
     work: (client: Exchange) => Promise<T>,
   ): Promise<T> {
     await this.loadMarkets();
-    const client = this.idle.pop() ?? this.build();
+    const { Class, publicClient } = await this.loaded();
+    const client = this.idle.pop() ?? this.build(Class);
     if (this.versions.get(client) !== this.marketsVersion) {
-      client.setMarkets(this.publicClient.markets, this.publicClient.currencies as never);
+      client.setMarkets(publicClient.markets, publicClient.currencies as never);
       this.versions.set(client, this.marketsVersion);
     }
     client.apiKey = credentials.apiKey;
@@ -101,7 +116,7 @@ export class ExchangeClients {
       throttle: async (cost?: number) => {
         await this.waitUntilUnpaused();
         await keyLimiter.throttle();
-        await this.publicClient.throttler.throttle(cost);
+        await publicClient.throttler.throttle(cost);
       },
     };
     try {
@@ -122,8 +137,9 @@ export class ExchangeClients {
 
   /** Public calls (markets, tickers) wait on the IP budget only. */
   async withPublicClient<T>(work: (client: Exchange) => Promise<T>): Promise<T> {
+    const publicClient = await this.publicClient();
     await this.waitUntilUnpaused();
-    return work(this.publicClient);
+    return work(publicClient);
   }
 
   /** The exchange asked us to stop (418/429 with Retry-After): every caller waits. */
@@ -153,11 +169,7 @@ export class ExchangeClients {
     };
   }
 
-  private build(): Exchange {
-    const Class = (ccxt as unknown as Record<string, ExchangeClass | undefined>)[
-      this.connector.exchangeId
-    ];
-    if (!Class) throw new Error(`ccxt has no exchange "${this.connector.exchangeId}"`);
+  private build(Class: ExchangeClass): Exchange {
     const client = new Class({
       enableRateLimit: true,
       timeout: this.settings.timeoutMs,

@@ -55,7 +55,7 @@ export class ExchangeConnector {
     credentials: ExchangeCredentials,
     since: TransferCursors,
   ): Promise<TransferReading> {
-    const has = this.clients.publicClient.has;
+    const { has } = await this.clients.publicClient();
     const readAt = Date.now();
     const read = async (kind: 'deposit' | 'withdrawal', from: Date | undefined) => {
       const supported = kind === 'deposit' ? has.fetchDeposits : has.fetchWithdrawals;
@@ -79,18 +79,19 @@ export class ExchangeConnector {
   /** Last prices of every spot market: one request for the whole exchange. */
   async fetchQuotes(): Promise<Quote[]> {
     await withRetry(() => this.clients.loadMarkets(), classifyCcxtError, this.retry);
+    const publicClient = await this.clients.publicClient();
     const tickers = await withRetry(
       () => this.clients.withPublicClient((client) => client.fetchTickers()),
-      (error) => this.classify(error, this.clients.publicClient),
+      (error) => this.classify(error, publicClient),
       this.retry,
       (delay) => this.clients.pause(Date.now() + delay),
     );
     if (Object.keys(tickers).length === 0) {
       // An unreadable or empty answer must not become a round of "no prices".
-      throw new SourceError('unavailable', `${this.clients.publicClient.id}: no tickers`);
+      throw new SourceError('unavailable', `${publicClient.id}: no tickers`);
     }
     const quotes: Quote[] = [];
-    const markets = this.clients.publicClient.markets ?? {};
+    const markets = publicClient.markets ?? {};
     for (const ticker of Object.values(tickers)) {
       const market = ticker.symbol ? markets[ticker.symbol] : undefined;
       const last = toDecimal(ticker.last ?? ticker.close);

@@ -1,4 +1,9 @@
-import ccxt from 'ccxt';
+import type * as Ccxt from 'ccxt';
+import { ccxtModuleUrl } from './ccxt-modules.ts';
+
+// ccxt's error classes alone (milliseconds), not ccxt's entry with every exchange; the same
+// classes every exchange module throws.
+const ccxt = (await import(ccxtModuleUrl('base/errors'))) as typeof Ccxt;
 
 /** Why a read failed, in the terms the scheduler acts on. */
 export type FailureKind =
