@@ -27,7 +27,7 @@ export interface MarketCapabilities {
 export type MarketConnector =
   | {
       readonly type: 'ccxt';
-      /** The ccxt exchange id (`new ccxt[exchangeId](…)`). */
+      /** The ccxt exchange id: its class is `ccxt[exchangeId]`, loaded alone from ccxt's `src/<id>.js`. */
       readonly exchangeId: string;
       /** ccxt constructor `options`, e.g. which sub-market (spot) a unified exchange means. */
       readonly options?: Readonly<Record<string, unknown>>;
@@ -193,7 +193,7 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}gate_io.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'gateio' },
+    connector: { type: 'ccxt', exchangeId: 'gate' },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },

@@ -68,7 +68,7 @@ describe('market catalog', () => {
       coinbase: 'coinbase',
       kraken: 'kraken',
       kucoin: 'kucoin',
-      gate_io: 'gateio',
+      gate_io: 'gate',
       bitfinex: 'bitfinex',
     });
     expect(market('bybit_spot').connector).toMatchObject({ options: { defaultType: 'spot' } });
