@@ -1,6 +1,8 @@
-import { formatUnits } from 'viem';
 import { SourceError } from '../exchanges/failures.ts';
 import type { Holdings } from '../sources/types.ts';
+import { Dec } from '../valuation/index.ts';
+
+const SATS_PER_BTC = 100_000_000;
 
 interface EsploraStats {
   funded_txo_sum: number;
@@ -38,7 +40,7 @@ export class BitcoinReader {
     // Satoshi sums are integers well inside 2^53 (21e14 sats in all).
     const sats = BigInt(stats.funded_txo_sum) - BigInt(stats.spent_txo_sum);
     const holdings: Holdings = new Map();
-    if (sats > 0n) holdings.set('BTC', formatUnits(sats, 8));
+    if (sats > 0n) holdings.set('BTC', new Dec(sats.toString()).div(SATS_PER_BTC).toFixed());
     return holdings;
   }
 }

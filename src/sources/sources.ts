@@ -1,6 +1,5 @@
-import { BitcoinReader } from '../chains/bitcoin.ts';
-import { EthereumReader } from '../chains/ethereum.ts';
-import { loadTokenList } from '../chains/token-list.ts';
+import type { BitcoinReader } from '../chains/bitcoin.ts';
+import type { EthereumReader } from '../chains/ethereum.ts';
 import { ConfigError, type SyncConfig } from '../config.ts';
 import { ExchangeClients, type ExchangeCredentials } from '../exchanges/clients.ts';
 import { ExchangeConnector } from '../exchanges/connector.ts';
@@ -23,12 +22,14 @@ export type SourceTarget =
 
 /**
  * Every remote source, built lazily from configuration: one connector (and one set of ccxt
- * instances) per exchange market, one reader per chain, and the shared price book.
+ * instances) per exchange market, one reader per chain, and the shared price book. A chain's
+ * reader is imported with the first wallet on it: viem costs a third of a second and tens of
+ * megabytes, which a server without wallets never needs.
  */
 export class BalanceSources {
   private readonly exchanges = new Map<string, ExchangeConnector>();
-  private ethereumReader: EthereumReader | undefined;
-  private bitcoinReader: BitcoinReader | undefined;
+  private ethereumReader: Promise<EthereumReader> | undefined;
+  private bitcoinReader: Promise<BitcoinReader> | undefined;
   readonly prices: PriceBook;
 
   constructor(
@@ -80,22 +81,40 @@ export class BalanceSources {
       return this.exchange(target.market.market_code).fetchHoldings(target.credentials);
     }
     if (target.market.connector.type !== 'chain') throw new Error('a wallet without a chain');
-    return target.market.connector.chain === 'ethereum'
-      ? this.ethereum().fetchHoldings(target.address)
-      : this.bitcoin().fetchHoldings(target.address);
+    const reader = target.market.connector.chain === 'ethereum' ? this.ethereum() : this.bitcoin();
+    return (await reader).fetchHoldings(target.address);
   }
 
-  private ethereum(): EthereumReader {
-    this.ethereumReader ??= new EthereumReader(
-      this.config.ethRpcUrl,
-      loadTokenList(),
-      this.config.timeoutMs,
+  private ethereum(): Promise<EthereumReader> {
+    this.ethereumReader ??= retriable(
+      async () => {
+        const [{ EthereumReader }, { loadTokenList }] = await Promise.all([
+          import('../chains/ethereum.ts'),
+          import('../chains/token-list.ts'),
+        ]);
+        return new EthereumReader(this.config.ethRpcUrl, loadTokenList(), this.config.timeoutMs);
+      },
+      () => (this.ethereumReader = undefined),
     );
     return this.ethereumReader;
   }
 
-  private bitcoin(): BitcoinReader {
-    this.bitcoinReader ??= new BitcoinReader(this.config.btcEsploraUrl, this.config.timeoutMs);
+  private bitcoin(): Promise<BitcoinReader> {
+    this.bitcoinReader ??= retriable(
+      async () => {
+        const { BitcoinReader } = await import('../chains/bitcoin.ts');
+        return new BitcoinReader(this.config.btcEsploraUrl, this.config.timeoutMs);
+      },
+      () => (this.bitcoinReader = undefined),
+    );
     return this.bitcoinReader;
   }
+}
+
+/** A reader that failed to build (a bad token list) is built again next time, not kept failed. */
+function retriable<T>(build: () => Promise<T>, forget: () => void): Promise<T> {
+  return build().catch((error: unknown) => {
+    forget();
+    throw error;
+  });
 }
