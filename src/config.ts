@@ -89,6 +89,9 @@ export function httpUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+/** Embedded PGlite keeps its files under the data directory. */
+export const pgliteDir = (config: Pick<Config, 'dataDir'>) => path.join(config.dataDir, 'pglite');
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { adminToken, resolveMasterKey } from './auth/master-key.ts';
-import { httpUrl, type Config } from './config.ts';
+import { httpUrl, pgliteDir, type Config } from './config.ts';
 import { seedDemo, type DemoCredentials } from './demo/demo.ts';
 import { listenAdmin } from './http/admin-app.ts';
 import { buildApp } from './http/app.ts';
@@ -22,8 +21,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Embedded PGlite keeps its files under the data directory. */
-export const pgliteDir = (config: Config) => path.join(config.dataDir, 'pglite');
+// Defined with the configuration, which the CLI loads without the server.
+export { pgliteDir };
 
 export interface ServerOptions {
   /** Run scheduled syncs in this process (default); `serve --no-worker` turns it off. */

@@ -1,12 +1,8 @@
 import { adminToken, resolveMasterKey } from '../auth/master-key.ts';
 import type { OperationName } from '../admin/operations.ts';
-import { runOperation } from '../admin/operations.ts';
 import type { Config } from '../config.ts';
 import { AppError, errorStatus, type ErrorCode } from '../errors.ts';
-import { pgliteDir } from '../server.ts';
-import { createServices } from '../services.ts';
 import { lockOrWait, type DataDirLock, type LockHolder } from '../storage/data-dir-lock.ts';
-import { openStorage, type Storage } from '../storage/database.ts';
 import { postAdmin, socketAnswers } from './admin-client.ts';
 
 export interface Executor {
@@ -53,35 +49,20 @@ function waitingFor(holder: LockHolder): string {
     : `waiting for the opencommas server (pid ${holder.pid}) to finish starting`;
 }
 
+/**
+ * Imported only on this path: it loads the database drivers and the whole service layer, which
+ * a command going through the server never needs.
+ */
 async function openHere(
   config: Config,
   masterKey: Buffer,
   lock: DataDirLock | undefined,
 ): Promise<Executor> {
-  let storage: Storage | undefined;
-  try {
-    storage = await openStorage({
-      databaseUrl: config.databaseUrl,
-      dataDir: config.databaseUrl ? undefined : pgliteDir(config),
-      pool: config.database,
-    });
-    const services = await createServices(storage, masterKey, { sync: config.sync });
-    return {
-      run: (name, input) => runOperation(services, name, input),
-      async close() {
-        try {
-          await services.close();
-        } finally {
-          lock?.release();
-        }
-      },
-    };
-  } catch (error) {
-    // Closed before the lock goes: never two writers at once.
-    await storage?.close().catch(() => undefined);
+  const local = await import('./local-executor.ts').catch((error: unknown) => {
     lock?.release();
     throw error;
-  }
+  });
+  return local.openHere(config, masterKey, lock);
 }
 
 function remoteExecutor(server: LockHolder, socket: string, token: string): Executor {

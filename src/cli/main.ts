@@ -4,19 +4,18 @@ import type { OperationName } from '../admin/operations.ts';
 import { httpUrl, loadConfig } from '../config.ts';
 import { AppError, invalid } from '../errors.ts';
 import type { DemoCredentials } from '../demo/demo.ts';
-import { listMarkets } from '../markets/index.ts';
 import { connect } from './executor.ts';
 import { printError, printResult } from './output.ts';
 import { addSecretOptions, readSecrets, type SecretOptions } from './secrets.ts';
 import type { AccountDetails } from '../accounts/details.ts';
 import { detailLines, syncLine, type SyncResult } from './details.ts';
-import { runWorker } from './worker.ts';
-import { serve } from './serve.ts';
-import { demoLines } from './welcome.ts';
 
 /**
  * `opencommas` — manage users, keys, accounts and balance history. Each command builds the input
  * of one named operation; the executor runs it here or through the running server.
+ *
+ * What only some commands use is imported in their action: a command answered by the running
+ * server, or by code alone (`markets`, `--help`), never loads the database, ccxt, viem or fastify.
  */
 const program = new Command('opencommas')
   .description('Self-hosted, 3Commas-compatible accounts service')
@@ -71,16 +70,28 @@ const list = (text: string) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
+/** A server or worker that cannot start exits 1 at once: what it opened must not keep it alive. */
+function failedToStart(error: unknown): never {
+  printError(error, json());
+  process.exit(1);
+}
+
 program
   .command('serve')
   .description('run the server (same as npm start), with a sync worker unless --no-worker')
   .option('--no-worker', 'serve the API only; run `opencommas worker` elsewhere')
-  .action((o: { worker: boolean }) => serve({ worker: o.worker }));
+  .action(async (o: { worker: boolean }) => {
+    const { serve } = await import('./serve.ts');
+    await serve({ worker: o.worker }).catch(failedToStart);
+  });
 
 program
   .command('worker')
   .description('run a sync worker alone (any number can share one PostgreSQL database)')
-  .action(() => runWorker());
+  .action(async () => {
+    const { runWorker } = await import('./worker.ts');
+    await runWorker().catch(failedToStart);
+  });
 
 const user = program.command('user').description('users');
 user
@@ -218,18 +229,20 @@ program
   .command('markets')
   .description('list the supported markets')
   // The catalog is code, not data: no need to open (or contend for) the database.
-  .action(() => printResult(listMarkets(), json()));
+  .action(async () => {
+    const { listMarkets } = await import('../markets/catalog.ts');
+    printResult(listMarkets(), json());
+  });
 
 program
   .command('demo')
   .description('seed the demo user (once) and print a fresh API key and secret for it')
   .option('--base-url <url>', 'server URL for the printed curl (default: from HOST and PORT)')
-  .action((o: { baseUrl?: string }) => {
+  .action(async (o: { baseUrl?: string }) => {
     const { host, port } = loadConfig();
     const baseUrl = o.baseUrl ?? httpUrl(host, port);
-    return execute('demo', {}, (result) =>
-      demoLines(baseUrl, result as DemoCredentials).join('\n'),
-    );
+    const { demoLines } = await import('./welcome.ts');
+    await execute('demo', {}, (result) => demoLines(baseUrl, result as DemoCredentials).join('\n'));
   });
 
 program.parseAsync().catch((error: unknown) => {
