@@ -1,6 +1,6 @@
 import type { LimitsConfig } from '../config.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import { memoryCounters, postgresCounters } from './counters.ts';
+import { memoryCounters, type CounterStore } from './counters.ts';
 import { RequestLimiter } from './request-limiter.ts';
 import { SyncCooldowns } from './sync-cooldowns.ts';
 
@@ -28,16 +28,26 @@ export interface LimitsOptions {
   logger?: Logger | undefined;
 }
 
+/** Counters every process on the database shares (pg is loaded only here, on PostgreSQL). */
+async function sharedCounters(
+  url: string,
+  connectTimeoutMs: number | undefined,
+  logger: Logger,
+): Promise<CounterStore> {
+  const { postgresCounters } = await import('./postgres-counters.ts');
+  return postgresCounters(url, {
+    connectTimeoutMs,
+    onError: (error) => logger.warn({ err: error }, 'rate limit store: connection lost'),
+  });
+}
+
 /** Opens the limits of `config` (nothing when `rate` is null: `off` disables all of them). */
 export async function openLimits(config: LimitsConfig, options: LimitsOptions): Promise<Limits> {
   const rate = config.rate;
   if (rate === null) return NO_LIMITS;
   const logger = options.logger ?? silentLogger;
   const store = options.databaseUrl
-    ? await postgresCounters(options.databaseUrl, {
-        connectTimeoutMs: options.connectTimeoutMs,
-        onError: (error) => logger.warn({ err: error }, 'rate limit store: connection lost'),
-      })
+    ? await sharedCounters(options.databaseUrl, options.connectTimeoutMs, logger)
     : memoryCounters();
   const requests = new RequestLimiter(store, rate, config.blockMs, logger);
   return {

@@ -104,9 +104,23 @@ describe('what a command loads', { timeout: 120_000 }, () => {
     expect(heavy(help.loaded)).toEqual(NONE);
   });
 
-  it.skipIf(onPostgres)(
-    'a command through the running embedded server loads none of them either',
-    async () => {
+  // Through the server on the embedded database; straight to the database on PostgreSQL.
+  if (onPostgres) {
+    it('a command on PostgreSQL opens it itself, and loads no PGlite, no exchange and no chain code', async () => {
+      const { loaded } = await loadsOf(storage.env, [
+        '--json',
+        'user',
+        'create',
+        '--email',
+        'direct@example.com',
+      ]);
+      expect(fromPackage(loaded, 'pg')).not.toEqual([]);
+      expect(fromPackage(loaded, '@electric-sql/pglite')).toEqual([]);
+      expect(exchangeModules(loaded)).toEqual([]);
+      expect(fromPackage(loaded, 'viem')).toEqual([]);
+    });
+  } else {
+    it('a command through the running embedded server loads none of them either', async () => {
       const server = await storage.startServer();
       try {
         const user = await loadsOf(storage.env, [
@@ -150,24 +164,8 @@ describe('what a command loads', { timeout: 120_000 }, () => {
       } finally {
         await server.stop();
       }
-    },
-  );
-
-  it.runIf(onPostgres)(
-    'a command on PostgreSQL opens it itself, and loads no exchange and no chain code',
-    async () => {
-      const { loaded } = await loadsOf(storage.env, [
-        '--json',
-        'user',
-        'create',
-        '--email',
-        'direct@example.com',
-      ]);
-      expect(fromPackage(loaded, 'pg')).not.toEqual([]);
-      expect(exchangeModules(loaded)).toEqual([]);
-      expect(fromPackage(loaded, 'viem')).toEqual([]);
-    },
-  );
+    });
+  }
 });
 
 describe('what a server loads', { timeout: 120_000 }, () => {
@@ -198,6 +196,8 @@ describe('what a server loads', { timeout: 120_000 }, () => {
     const started = serverLoads.loaded();
     expect(exchangeModules(started)).toEqual([]);
     expect(fromPackage(started, 'viem')).toEqual([]);
+    // Each storage mode loads its own driver only.
+    expect(fromPackage(started, onPostgres ? '@electric-sql/pglite' : 'pg')).toEqual([]);
 
     const user = jsonOut<{ id: number }>(
       await runCli(env, ['--json', 'user', 'create', '--email', 'server-loads@example.com']),

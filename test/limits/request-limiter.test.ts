@@ -8,7 +8,8 @@ import {
   LONGEST_BAN_MS,
   banLengthMs,
 } from '../../src/limits/ban-ladder.ts';
-import { COUNTERS_TABLE, postgresCounters, type CounterStore } from '../../src/limits/counters.ts';
+import type { CounterStore } from '../../src/limits/counters.ts';
+import { COUNTERS_TABLE, postgresCounters } from '../../src/limits/postgres-counters.ts';
 import { RequestLimiter, STRIKES_BEFORE_BAN } from '../../src/limits/request-limiter.ts';
 import { createTestDatabase, onPostgres } from '../support/database.ts';
 import { countersOnFakedClock } from '../support/limits.ts';

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
-import { memoryCounters, postgresCounters, type CounterStore } from '../../src/limits/counters.ts';
+import { memoryCounters, type CounterStore } from '../../src/limits/counters.ts';
+import { postgresCounters } from '../../src/limits/postgres-counters.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 /**
