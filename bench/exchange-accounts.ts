@@ -118,7 +118,8 @@ export function startWorker(
 ): ChildProcess {
   return spawn(process.execPath, ['bin/opencommas.mjs', 'worker'], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    // Metrics off unless asked for: several workers on one machine cannot all take port 9464.
+    env: { ...process.env, OPENCOMMAS_METRICS_PORT: 'off', ...env },
     stdio,
   });
 }

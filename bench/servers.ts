@@ -1,6 +1,7 @@
 // One benchmarked server per child process (`node --import tsx bench/servers.ts`), so on a small
 // machine the server and autocannon (in the parent) each get a core and do not share an event loop.
 // The parent sends what to start over IPC; the child answers with its URL.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as ConfigModule from '../src/config.ts';
@@ -77,6 +78,15 @@ async function startBaseline(order: Extract<ServerOrder, { kind: 'baseline' }>) 
   };
 }
 
+/**
+ * VmHWM, not `resourceUsage().maxRSS`: Linux keeps the parent's peak across fork and exec, so a
+ * child lighter than the bench process would report the bench's own peak.
+ */
+function peakRss(): number {
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return Number(hwm?.[1] ?? 0) * 1024;
+}
+
 process.once('message', (order: ServerOrder) => {
   void (async () => {
     const server = order.kind === 'ours' ? await startOurs(order) : await startBaseline(order);
@@ -94,8 +104,8 @@ process.once('message', (order: ServerOrder) => {
     // The parent died or let go of us: never outlive it.
     process.once('disconnect', () => void stop());
     process.on('message', (message) => {
-      // resourceUsage reports kilobytes; the peak covers the whole run, not just this moment.
-      if (message === 'memory') process.send?.({ maxRss: process.resourceUsage().maxRSS * 1024 });
+      // The peak covers the whole run, not just this moment.
+      if (message === 'memory') process.send?.({ maxRss: peakRss() });
     });
     const ready: ServerReady = { url: server.url };
     if (server.limits !== undefined) ready.limits = server.limits;
