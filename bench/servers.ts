@@ -88,6 +88,9 @@ function peakRss(): number {
 }
 
 process.once('message', (order: ServerOrder) => {
+  // tsx, which runs this file, turns source maps on; `npm start` runs without them, and with them
+  // every stack trace taken (an error, a warning) is mapped through the bundle's maps.
+  process.setSourceMapsEnabled(false);
   void (async () => {
     const server = order.kind === 'ours' ? await startOurs(order) : await startBaseline(order);
     let stopping = false;
