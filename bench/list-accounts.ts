@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { signHmac } from '../src/auth/signature.ts';
 import { loadConfig } from '../src/config.ts';
-import pg from 'pg';
 import { freshBuild } from '../bin/build.mjs';
 import { startChild, stopAllChildren, type ServerChild } from './children.ts';
 import { measure, type LoadResult, type LoadSettings } from './load.ts';
 import { seedDataDir, type BenchUser } from './seed.ts';
+import { admin } from './startup/postgres.ts';
 
 const envInt = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback);
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
  */
 async function runPostgresPair(dataDir: string): Promise<Row> {
   const name = `opencommas_bench_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
+  await admin(`CREATE DATABASE ${name}`, POSTGRES_URL);
   try {
     const url = new URL(POSTGRES_URL);
     url.pathname = `/${name}`;
@@ -287,17 +287,7 @@ async function runPostgresPair(dataDir: string): Promise<Row> {
       start: async () => [await start(), await start()],
     });
   } finally {
-    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  }
-}
-
-async function adminQuery(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, POSTGRES_URL);
   }
 }
 

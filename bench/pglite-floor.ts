@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { build } from 'esbuild';
 import { ROOT } from '../bin/build.mjs';
+import { median } from './startup/table.ts';
 import { pgliteStartParams } from '../src/storage/pglite-settings.ts';
 import type * as TemplateModule from '../src/storage/pglite-template.ts';
 
@@ -237,14 +238,6 @@ async function main(): Promise<void> {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? NaN)
-    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
-};
 
 function figure(values: number[], show: (value: number) => string): string {
   return `${show(median(values))} (${show(Math.min(...values))}–${show(Math.max(...values))})`;

@@ -167,26 +167,29 @@ export async function measureEmbedded(runs: number): Promise<MemoryResult> {
       results.push(await runServer(['serve'], env, user, { standIns, dueAt }));
     }
     return {
-      figures: [
-        {
-          what: 'embedded server (`serve`), resident memory idle after start',
-          unit: 'MB',
-          values: results.map((r) => r.idle),
-          limit: 300e6,
-        },
-        {
-          what: 'embedded server, peak resident memory under the reliability load',
-          unit: 'MB',
-          values: results.map((r) => r.peak),
-          limit: 400e6,
-        },
-      ],
+      figures: idleAndPeak(results, {
+        idle: ['embedded server (`serve`), resident memory idle after start', 300e6],
+        peak: ['embedded server, peak resident memory under the reliability load', 400e6],
+      }),
       notes: [describeRuns('embedded server under load', results, true)],
     };
   } finally {
     await closeStandIns(standIns);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The idle and peak figures of a process's runs, each with its label and limit in bytes. */
+function idleAndPeak(
+  results: Run[],
+  labels: { idle: [string, number]; peak: [string, number] },
+): Figure[] {
+  return (['idle', 'peak'] as const).map((which) => ({
+    what: labels[which][0],
+    unit: 'MB',
+    values: results.map((r) => r[which]),
+    limit: labels[which][1],
+  }));
 }
 
 async function withEmbedded<T>(
@@ -224,20 +227,10 @@ export async function measurePostgresApi(runs: number): Promise<MemoryResult> {
       results.push(await runServer(['serve', '--no-worker'], env, user));
     }
     return {
-      figures: [
-        {
-          what: 'API process on PostgreSQL (`serve --no-worker`), resident memory idle',
-          unit: 'MB',
-          values: results.map((r) => r.idle),
-          limit: 120e6,
-        },
-        {
-          what: 'API process on PostgreSQL, peak resident memory under the same load',
-          unit: 'MB',
-          values: results.map((r) => r.peak),
-          limit: 250e6,
-        },
-      ],
+      figures: idleAndPeak(results, {
+        idle: ['API process on PostgreSQL (`serve --no-worker`), resident memory idle', 120e6],
+        peak: ['API process on PostgreSQL, peak resident memory under the same load', 250e6],
+      }),
       notes: [describeRuns('API process on PostgreSQL under load', results, false)],
     };
   } finally {

@@ -12,8 +12,9 @@ export interface Database {
   drop(): Promise<void>;
 }
 
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
+/** One statement on the server's maintenance database (CREATE/DROP DATABASE). */
+export async function admin(statement: string, url = POSTGRES_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(statement);
