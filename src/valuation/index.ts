@@ -7,6 +7,7 @@ export {
   type CurrencyFigures,
   type SnapshotPoint,
   type TransferPoint,
+  type UnpricedTransfer,
   type Valuation,
   type ValuationInput,
   type WindowFigures,

@@ -11,14 +11,27 @@ export interface SnapshotPoint {
   /** Σ amount × usd_price over the snapshot's priced assets. */
   usdValue: Dec;
   btcUsdPrice: Dec;
+  /**
+   * USD value of single holdings, null for an asset held without a price. It needs only the
+   * assets some window may leave out (see `excludedAssets`); absent, every asset was priced.
+   */
+  assets?: ReadonlyMap<string, Dec | null>;
 }
 
 /** A transfer, signed: positive for a deposit, negative for a withdrawal. */
 export interface TransferPoint {
   at: Date;
+  /** Needed only to leave the transfer out with its asset; see `excludedAssets`. */
+  asset?: string;
   usdValue: Dec;
   /** usdValue / btc_usd_price at the time of the transfer. */
   btcValue: Dec;
+}
+
+/** A transfer of an asset that had no price when it was recorded. */
+export interface UnpricedTransfer {
+  at: Date;
+  asset: string;
 }
 
 export interface ValuationInput {
@@ -32,6 +45,8 @@ export interface ValuationInput {
   first: SnapshotPoint | null;
   /** Transfers with first.at < at <= latest.at, in any order. */
   transfers: TransferPoint[];
+  /** Unpriced transfers in the same span; each leaves its asset out of its windows. */
+  unpricedTransfers?: UnpricedTransfer[];
 }
 
 export interface WindowFigures {
@@ -54,16 +69,43 @@ export interface Valuation {
 
 type Currency = 'usd' | 'btc';
 
-const valueOf = (point: SnapshotPoint, currency: Currency): Dec =>
-  currency === 'usd' ? point.usdValue : point.usdValue.dividedBy(point.btcUsdPrice);
+const toCurrency = (usd: Dec, at: SnapshotPoint, currency: Currency): Dec =>
+  currency === 'usd' ? usd : usd.dividedBy(at.btcUsdPrice);
 
 const moved = (transfer: TransferPoint, currency: Currency): Dec =>
   currency === 'usd' ? transfer.usdValue : transfer.btcValue;
 
+const unpricedIn = (point: SnapshotPoint): string[] =>
+  [...(point.assets ?? [])].filter(([, usd]) => usd === null).map(([asset]) => asset);
+
+/**
+ * The assets a window from `start` to `end` leaves out: those held without a price at either
+ * end, and those moved without a price inside it. Its value would otherwise appear or vanish
+ * with its price route (or its unvalued move) and show as profit or loss. An asset not held at
+ * one end is worth zero there whatever its price, so it stays in.
+ */
+function excludedAssets(start: SnapshotPoint, end: SnapshotPoint, input: ValuationInput) {
+  return new Set([
+    ...unpricedIn(start),
+    ...unpricedIn(end),
+    ...(input.unpricedTransfers ?? [])
+      .filter((t) => t.at > start.at && t.at <= end.at)
+      .map((t) => t.asset),
+  ]);
+}
+
+/** USD value of a snapshot without the excluded assets. */
+function usdValueWithout(point: SnapshotPoint, excluded: ReadonlySet<string>): Dec {
+  let value = point.usdValue;
+  for (const asset of excluded) value = value.minus(point.assets?.get(asset) ?? 0);
+  return value;
+}
+
 /**
  * Values an account from the snapshots that bound its windows. Money moved in or out is not
  * profit, so each window subtracts the transfers it contains; the first snapshot counts as the
- * first deposit, which makes the total profit "value now − net amount put in".
+ * first deposit, which makes the total profit "value now − net amount put in". Each window is
+ * measured over the assets it can value at both ends (see `excludedAssets`).
  */
 export function valueAccount(input: ValuationInput): Valuation {
   const { latest } = input;
@@ -74,33 +116,35 @@ export function valueAccount(input: ValuationInput): Valuation {
   const periodStart = input.periodStart ?? first;
 
   const figures = (currency: Currency): CurrencyFigures => {
-    const now = valueOf(latest, currency);
-    // Money moved in or out after `start` (up to the latest snapshot) is not profit.
-    const profitSince = (start: SnapshotPoint): Dec =>
-      input.transfers
-        .filter((t) => t.at > start.at && t.at <= latest.at)
-        .reduce((rest, t) => rest.minus(moved(t, currency)), now.minus(valueOf(start, currency)));
     const window = (start: SnapshotPoint): WindowFigures => {
-      const profit = profitSince(start);
-      return { profit, percentage: percentage(profit, now) };
+      const excluded = excludedAssets(start, latest, input);
+      const end = toCurrency(usdValueWithout(latest, excluded), latest, currency);
+      const begin = toCurrency(usdValueWithout(start, excluded), start, currency);
+      // Money moved in or out after `start` (up to the latest snapshot) is not profit.
+      const movedIn = input.transfers
+        .filter((t) => t.at > start.at && t.at <= latest.at)
+        .filter((t) => t.asset === undefined || !excluded.has(t.asset))
+        .reduce((sum, t) => sum.plus(moved(t, currency)), new Dec(0));
+      const profit = end.minus(begin).minus(movedIn);
+      return { profit, percentage: percentage(profit, begin.plus(movedIn)) };
     };
     return {
-      amount: now,
+      amount: toCurrency(latest.usdValue, latest, currency),
       day: window(dayStart),
       period: window(periodStart),
-      total: profitSince(first),
+      total: window(first).profit,
     };
   };
   return { usd: figures('usd'), btc: figures('btc') };
 }
 
 /**
- * Profit relative to what the window started with plus what was moved in — which equals the
- * value now minus the profit. A zero base has no meaningful ratio; it reports 0.
+ * Profit relative to the window's base: what it started with plus what was moved in. A base of
+ * zero or less (everything withdrawn, or more withdrawn than the start) has no meaningful ratio
+ * — the sign would flip or the division fail — so it reports 0; the profit itself stays exact.
  */
-function percentage(profit: Dec, now: Dec): Dec {
-  const base = now.minus(profit);
-  return base.isZero() ? new Dec(0) : profit.times(100).dividedBy(base);
+function percentage(profit: Dec, base: Dec): Dec {
+  return base.lte(0) ? new Dec(0) : profit.times(100).dividedBy(base);
 }
 
 function zeroFigures(): CurrencyFigures {

@@ -323,3 +323,167 @@ describe('valueAccount', () => {
     expect(text(usd.total)).toBe('0.0');
   });
 });
+
+// A snapshot with single holdings: USD value per asset, null for one held without a price.
+const held = (hours: number, assets: Record<string, string | null>, price = '50000') => {
+  const values = new Map(
+    Object.entries(assets).map(([a, v]) => [a, v === null ? null : new Dec(v)]),
+  );
+  const usd = [...values.values()].reduce((sum: Dec, v) => (v ? sum.plus(v) : sum), new Dec(0));
+  return { ...snap(hours, usd.toFixed(), price), assets: values };
+};
+const moveOf = (asset: string, hours: number, usd: string): TransferPoint => ({
+  ...transfer(hours, usd),
+  asset,
+});
+const oneWindow = (start: SnapshotPoint, latest: SnapshotPoint, extra: Partial<ValuationInput>) =>
+  valueAccount({
+    latest,
+    dayStart: start,
+    periodStart: start,
+    first: start,
+    transfers: [],
+    ...extra,
+  });
+
+describe('a window whose base is zero or negative', () => {
+  it('reports 0.0 when everything was withdrawn, with the profit exact', () => {
+    // 100 at the start, grew to 110, all 110 withdrawn: profit 0 − 100 + 110 = 10 on a base of
+    // 100 − 110 = −10, which would read −100 %.
+    const { usd, btc } = oneWindow(snap(0, '100'), snap(30, '0'), {
+      transfers: [transfer(10, '-110')],
+    });
+    expect(text(usd.day.profit)).toBe('10.0');
+    expect(text(usd.total)).toBe('10.0');
+    expect(text(btc.period.profit)).toBe('0.0002'); // 0 − 0.002 + 0.0022
+    for (const figures of [usd, btc]) {
+      expect(formatPercent(figures.day.percentage, 2)).toBe('0.0');
+      expect(formatPercent(figures.period.percentage, 4)).toBe('0.0');
+    }
+  });
+
+  it('reports 0.0, not a flipped sign, when more was withdrawn than the window started with', () => {
+    // 100 at the start, 150 withdrawn, 20 left: profit 20 − 100 + 150 = 70 on a base of −50
+    // (−140 % before).
+    const { usd, btc } = oneWindow(snap(0, '100'), snap(30, '20'), {
+      transfers: [transfer(10, '-150')],
+    });
+    expect(text(usd.period.profit)).toBe('70.0');
+    expect(formatRubyFloat(toDouble(usd.total))).toBe('70.0');
+    expect(text(btc.period.profit)).toBe('0.0014'); // 0.0004 − 0.002 + 0.003
+    expect(formatPercent(usd.period.percentage, 2)).toBe('0.0');
+    expect(formatPercent(btc.day.percentage, 2)).toBe('0.0');
+  });
+
+  it('reports 0.0 on a base of exactly zero', () => {
+    // 100 withdrawn of 100, then 5 arrives as growth: profit 5 − 100 + 100 = 5, base 0.
+    const { usd } = oneWindow(snap(0, '100'), snap(30, '5'), {
+      transfers: [transfer(10, '-100')],
+    });
+    expect(text(usd.day.profit)).toBe('5.0');
+    expect(text(usd.day.percentage)).toBe('0.0');
+  });
+
+  it('keeps the percentage of a loss on a positive base', () => {
+    // 100 at the start, 40 withdrawn, 50 left: profit 50 − 100 + 40 = −10 on 60 → −16.67 %.
+    const { usd } = oneWindow(snap(0, '100'), snap(30, '50'), {
+      transfers: [transfer(10, '-40')],
+    });
+    expect(text(usd.day.profit)).toBe('-10.0');
+    expect(formatPercent(usd.day.percentage, 2)).toBe('-16.67');
+  });
+});
+
+describe('an asset gaining or losing a price route', () => {
+  it('is not profit when the price route appears', () => {
+    // ETH 100 → 110; XYZ unpriced at the start, worth 500 at the end: profit 10, not 510.
+    const { usd, btc } = oneWindow(
+      held(0, { ETH: '100', XYZ: null }),
+      held(30, { ETH: '110', XYZ: '500' }),
+      {},
+    );
+    expect(text(usd.amount)).toBe('610.0'); // the amount still shows everything priced now
+    expect(text(usd.day.profit)).toBe('10.0');
+    expect(formatPercent(usd.day.percentage, 2)).toBe('10.0');
+    expect(text(usd.total)).toBe('10.0');
+    expect(text(btc.period.profit)).toBe('0.0002'); // 10 / 50000
+  });
+
+  it('is not a loss when the price route disappears', () => {
+    // ETH 100 → 90; XYZ worth 50 at the start, unpriced at the end: −10 (−10 %), not −60.
+    const { usd } = oneWindow(
+      held(0, { ETH: '100', XYZ: '50' }),
+      held(30, { ETH: '90', XYZ: null }),
+      {},
+    );
+    expect(text(usd.amount)).toBe('90.0');
+    expect(text(usd.period.profit)).toBe('-10.0');
+    expect(formatPercent(usd.period.percentage, 2)).toBe('-10.0');
+  });
+
+  it('leaves out the priced transfers of a left-out asset too', () => {
+    // XYZ unpriced at the start; 40 of it deposited at a price; worth 90 at the end. Counting
+    // the deposit without XYZ's value would show −40; XYZ is left out whole: profit 0.
+    const { usd } = oneWindow(
+      held(0, { ETH: '100', XYZ: null }),
+      held(30, { ETH: '100', XYZ: '90' }),
+      {
+        transfers: [moveOf('XYZ', 10, '40')],
+      },
+    );
+    expect(text(usd.day.profit)).toBe('0.0');
+  });
+
+  it('leaves out an asset moved without a price', () => {
+    // XYZ priced at both ends (20 → 60) but a deposit of it had no price: its 40 in could be
+    // anything, so XYZ is left out: ETH 100 → 100, profit 0, not 40.
+    const { usd } = oneWindow(
+      held(0, { ETH: '100', XYZ: '20' }),
+      held(30, { ETH: '100', XYZ: '60' }),
+      {
+        unpricedTransfers: [{ at: at(10), asset: 'XYZ' }],
+      },
+    );
+    expect(text(usd.day.profit)).toBe('0.0');
+  });
+
+  it('keeps an asset absent at one end: it was worth zero there, whatever its price', () => {
+    // XYZ not held at the start, 40 deposited, worth 45 at the end: profit 145 − 100 − 40 = 5,
+    // 5 / 140 = 3.5714… %.
+    const { usd } = oneWindow(held(0, { ETH: '100' }), held(30, { ETH: '100', XYZ: '45' }), {
+      transfers: [moveOf('XYZ', 10, '40')],
+    });
+    expect(text(usd.day.profit)).toBe('5.0');
+    expect(formatPercent(usd.day.percentage, 2)).toBe('3.57');
+  });
+
+  it('decides per window, from that window’s two ends', () => {
+    // XYZ unpriced in the first snapshot, priced from the day start on (30 → 36): the day
+    // window counts it (136 − 130 = 6, 6 / 130 = 4.615… %); the total leaves it out (100 − 100).
+    const first = held(-40 * 24, { ETH: '100', XYZ: null });
+    const dayStart = held(-25, { ETH: '100', XYZ: '30' });
+    const { usd } = valueAccount({
+      latest: held(0, { ETH: '100', XYZ: '36' }),
+      dayStart,
+      periodStart: null,
+      first,
+      transfers: [],
+    });
+    expect(text(usd.day.profit)).toBe('6.0');
+    expect(formatPercent(usd.day.percentage, 2)).toBe('4.62');
+    expect(text(usd.period.profit)).toBe('0.0');
+    expect(text(usd.total)).toBe('0.0');
+  });
+
+  it('values the left-out asset in BTC at each end’s own price', () => {
+    // Start: ETH 100 + XYZ 50 at 50000 → 0.002 BTC without XYZ; end: ETH 120, XYZ unpriced,
+    // at 40000 → 0.003 BTC. BTC profit 0.001 = 50 %.
+    const { btc } = oneWindow(
+      held(0, { ETH: '100', XYZ: '50' }, '50000'),
+      held(30, { ETH: '120', XYZ: null }, '40000'),
+      {},
+    );
+    expect(text(btc.day.profit)).toBe('0.001');
+    expect(formatPercent(btc.day.percentage, 2)).toBe('50.0');
+  });
+});
