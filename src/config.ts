@@ -82,6 +82,8 @@ export interface SyncConfig {
   concurrency: number;
   /** How long a worker holds a claimed account before another may take it over. */
   leaseMs: number;
+  /** The oldest prices an on-demand sync values at (`OPENCOMMAS_PRICE_FRESHNESS`, default 5s). */
+  freshPricesMs: number;
 }
 
 /** The URL a client uses to reach HOST:PORT (IPv6 hosts in brackets). */
@@ -223,6 +225,10 @@ function loadSyncConfig(env: Env): SyncConfig {
     concurrency: parseCount('OPENCOMMAS_SYNC_CONCURRENCY', env.OPENCOMMAS_SYNC_CONCURRENCY ?? '32'),
     // Long enough for a slow exchange with retries; a dead worker's accounts wait this long.
     leaseMs: parseDuration('OPENCOMMAS_SYNC_LEASE', env.OPENCOMMAS_SYNC_LEASE ?? '2m'),
+    freshPricesMs: parseDuration(
+      'OPENCOMMAS_PRICE_FRESHNESS',
+      env.OPENCOMMAS_PRICE_FRESHNESS ?? '5s',
+    ),
   };
 }
 

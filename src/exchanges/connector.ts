@@ -1,6 +1,6 @@
 import type { Exchange, Transaction } from 'ccxt';
 import type { Holdings, SourceTransfer } from '../sources/types.ts';
-import type { Quote } from '../prices/routes.ts';
+import { pricingPair, type Quote } from '../prices/routes.ts';
 import { Dec } from '../valuation/index.ts';
 import type { ExchangeClients, ExchangeCredentials } from './clients.ts';
 import { SourceError, classifyCcxtError, parseRetryAfter } from './failures.ts';
@@ -76,12 +76,17 @@ export class ExchangeConnector {
     };
   }
 
-  /** Last prices of every spot market: one request for the whole exchange. */
-  async fetchQuotes(): Promise<Quote[]> {
+  /**
+   * Last prices of every spot market (one request for the whole exchange), or, given `assets`,
+   * of the pairs that can price them (`pricingPair`): the smaller read of an on-demand sync.
+   */
+  async fetchQuotes(assets?: ReadonlySet<string>): Promise<Quote[]> {
     await withRetry(() => this.clients.loadMarkets(), classifyCcxtError, this.retry);
     const publicClient = await this.clients.publicClient();
+    const symbols = assets && pricingSymbols(publicClient.markets ?? {}, assets);
+    if (symbols?.length === 0) return []; // nothing here can price them: no request
     const tickers = await withRetry(
-      () => this.clients.withPublicClient((client) => client.fetchTickers()),
+      () => this.clients.withPublicClient((client) => client.fetchTickers(symbols)),
       (error) => this.classify(error, publicClient),
       this.retry,
       (delay) => this.clients.pause(Date.now() + delay),
@@ -124,6 +129,20 @@ export class ExchangeConnector {
     const headers = (client.last_response_headers ?? {}) as Record<string, unknown>;
     return classifyCcxtError(error, parseRetryAfter(headers['Retry-After']));
   }
+}
+
+/** Beyond this many pairs, reading every ticker is cheaper for the exchange than naming them. */
+const MAX_NAMED_SYMBOLS = 100;
+
+/** The spot symbols that price `assets`; undefined (read all) when there are too many to name. */
+function pricingSymbols(
+  markets: Record<string, { symbol: string; base: string; quote: string; spot?: boolean }>,
+  assets: ReadonlySet<string>,
+): string[] | undefined {
+  const symbols = Object.values(markets)
+    .filter((market) => market.spot !== false && pricingPair(assets, market.base, market.quote))
+    .map((market) => market.symbol);
+  return symbols.length > MAX_NAMED_SYMBOLS ? undefined : symbols;
 }
 
 function toTransfers(

@@ -36,6 +36,12 @@ export class PriceBook {
     return pending;
   }
 
+  /** This round's prices if this process read them less than `maxAgeMs` ago; never fetches. */
+  recent(source: string, maxAgeMs: number, now = Date.now()): PriceTable | undefined {
+    const cached = this.cache.get(source);
+    return cached && now - cached.fetchedAt < maxAgeMs ? cached.table : undefined;
+  }
+
   private async refresh(source: string): Promise<PriceTable> {
     const fresh =
       this.storage.kind === 'postgres'

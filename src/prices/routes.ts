@@ -12,6 +12,17 @@ export const USD_STABLECOINS: readonly string[] = [
   'BUSD',
 ];
 
+/** What an asset can be priced against: the quotes `priceTable`'s routes use. */
+const ROUTE_QUOTES: ReadonlySet<string> = new Set(['USD', ...USD_STABLECOINS, 'BTC']);
+
+/**
+ * Whether `base/quote` is a pair `priceTable` may need to price `assets`: each asset's USD,
+ * stablecoin and BTC pairs, and BTC's own (every BTC route goes through BTC/USD).
+ */
+export function pricingPair(assets: ReadonlySet<string>, base: string, quote: string): boolean {
+  return (assets.has(base) || base === 'BTC') && ROUTE_QUOTES.has(quote);
+}
+
 /** One round's prices from one source: asset → USD price, and BTC/USD. Decimal strings. */
 export interface PriceTable {
   btcUsd: string | null;

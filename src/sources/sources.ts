@@ -5,6 +5,7 @@ import { ExchangeClients, type ExchangeCredentials } from '../exchanges/clients.
 import { ExchangeConnector } from '../exchanges/connector.ts';
 import { DEFAULT_RETRY } from '../exchanges/retry.ts';
 import { findMarket, type Market } from '../markets/index.ts';
+import { FreshPrices } from '../prices/fresh-prices.ts';
 import { PriceBook } from '../prices/price-book.ts';
 import type { Storage } from '../storage/database.ts';
 import type { Holdings } from './types.ts';
@@ -30,7 +31,10 @@ export class BalanceSources {
   private readonly exchanges = new Map<string, ExchangeConnector>();
   private ethereumReader: Promise<EthereumReader> | undefined;
   private bitcoinReader: Promise<BitcoinReader> | undefined;
+  /** Scheduled rounds' prices: one read per exchange, shared. */
   readonly prices: PriceBook;
+  /** On-demand syncs' prices: the held assets' tickers, read for them. */
+  readonly freshPrices: FreshPrices;
 
   constructor(
     storage: Storage,
@@ -49,6 +53,12 @@ export class BalanceSources {
       storage,
       (source) => this.exchange(source).fetchQuotes(),
       Math.min(MAX_PRICE_AGE_MS, config.intervalMs),
+    );
+    this.freshPrices = new FreshPrices(
+      this.prices,
+      (source, assets) => this.exchange(source).fetchQuotes(assets),
+      // Never older than a round's prices either.
+      Math.min(config.freshPricesMs, config.intervalMs),
     );
   }
 

@@ -92,12 +92,16 @@ export class AccountSync {
       now - account.transfers_synced_at.getTime() >= TRANSFERS_EVERY_MS;
     let reading: Reading;
     try {
-      const read = readAccount(this.sources, this.target(account), {
+      const target = this.target(account);
+      const read = readAccount(this.sources, target, {
         transfers: transfersDue,
         cursors: {
           deposits: account.deposits_since ?? undefined,
           withdrawals: account.withdrawals_since ?? undefined,
         },
+        // Scheduled rounds share one price read; a sync someone asked for is priced for itself.
+        roundPrices: !onDemand,
+        alsoPriced: onDemand && target.kind === 'wallet' ? await this.heldBefore(account) : [],
       });
       reading = signal ? await unlessAborted(read, signal) : await read;
     } catch (thrown) {
@@ -116,6 +120,25 @@ export class AccountSync {
    */
   async recordFirstIn(tx: Transaction<Database>, account: AccountRow, reading: Reading) {
     await this.writeReading(tx, account, reading);
+  }
+
+  /** The assets of the account's latest snapshot: a wallet's movements out of them are priced. */
+  private async heldBefore(account: AccountRow): Promise<string[]> {
+    const rows = await this.storage.db
+      .selectFrom('snapshot_assets')
+      .select('asset')
+      .where(
+        'snapshot_id',
+        '=',
+        this.storage.db
+          .selectFrom('balance_snapshots')
+          .select('id')
+          .where('account_id', '=', account.id)
+          .orderBy('taken_at', 'desc')
+          .limit(1),
+      )
+      .execute();
+    return rows.map((row) => row.asset);
   }
 
   /** Gives a claimed account back untouched: due as before, for whichever worker comes next. */

@@ -15,27 +15,49 @@ export interface Reading {
 }
 
 /**
- * Reads an account's holdings, the round's prices and (when asked) its transfers. Pure I/O: a
- * failure here leaves the database untouched.
+ * Reads an account's holdings, its prices and (when asked) its transfers. Pure I/O: a failure
+ * here leaves the database untouched.
+ *
+ * Prices: a scheduled round (`roundPrices`) shares the round's read of the whole exchange; any
+ * other sync (a refresh, `account sync`, connecting) is valued at the tickers of what it prices,
+ * read for it after the holdings and transfers (`FreshPrices`). `alsoPriced` adds assets priced
+ * besides those: a wallet's previous holdings, whose disappearance is a priced withdrawal.
  */
 export async function readAccount(
   sources: BalanceSources,
   target: SourceTarget,
-  options: { transfers: boolean; cursors: TransferCursors },
+  options: {
+    transfers: boolean;
+    cursors: TransferCursors;
+    roundPrices?: boolean;
+    alsoPriced?: Iterable<string>;
+  },
 ): Promise<Reading> {
-  const [holdings, prices] = await Promise.all([
-    sources.fetchHoldings(target),
-    sources.prices.table(sources.priceSource(target.market)),
-  ]);
-  if (prices.btcUsd === null) {
-    throw new SourceError('unavailable', `${sources.priceSource(target.market)} has no BTC price`);
-  }
-  const base = { takenAt: new Date(), holdings, prices: { ...prices, btcUsd: prices.btcUsd } };
-  if (!options.transfers || target.kind !== 'exchange') {
-    return { ...base, transfers: null, cursors: null };
-  }
-  const read = await sources
-    .exchange(target.market.market_code)
-    .fetchTransfers(target.credentials, options.cursors);
-  return { ...base, transfers: read.transfers, cursors: read.next };
+  const source = sources.priceSource(target.market);
+  const roundPrices = options.roundPrices ? sources.prices.table(source) : undefined;
+  void roundPrices?.catch(() => undefined); // awaited below, unless the holdings fail first
+  const holdings = await sources.fetchHoldings(target);
+  const read =
+    options.transfers && target.kind === 'exchange'
+      ? await sources
+          .exchange(target.market.market_code)
+          .fetchTransfers(target.credentials, options.cursors)
+      : null;
+  const prices = await (roundPrices ??
+    sources.freshPrices.table(
+      source,
+      new Set([
+        ...holdings.keys(),
+        ...(read?.transfers ?? []).map((transfer) => transfer.asset),
+        ...(options.alsoPriced ?? []),
+      ]),
+    ));
+  if (prices.btcUsd === null) throw new SourceError('unavailable', `${source} has no BTC price`);
+  return {
+    takenAt: new Date(),
+    holdings,
+    prices: { ...prices, btcUsd: prices.btcUsd },
+    transfers: read?.transfers ?? null,
+    cursors: read?.next ?? null,
+  };
 }
