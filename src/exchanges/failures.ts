@@ -11,6 +11,11 @@ export type FailureKind =
   | 'credentials'
   /** 429/418: the exchange asked us to slow down. */
   | 'rate_limited'
+  /**
+   * The exchange refused this server's IP, not the key (the key's IP whitelist): reported on the
+   * account and retried next round, never a lock, since the key itself may be sound.
+   */
+  | 'ip_refused'
   /** Network error, timeout, 5xx, maintenance, an unreadable answer: worth retrying. */
   | 'unavailable'
   /** Anything else: reported, retried next round. */
@@ -25,15 +30,51 @@ export class SourceError extends Error {
     message: string,
     /** From Retry-After, when the source sent one. */
     readonly retryAfterMs?: number,
+    /** The exchange banned this IP (418, or its own ban code): every account holds back. */
+    readonly banned = false,
   ) {
     super(message);
   }
 }
 
-/** Maps ccxt's error classes (and anything else thrown) onto what we do about them. */
-export function classifyCcxtError(error: unknown, retryAfterMs?: number): SourceError {
+/**
+ * Refusals of this server's IP by an exchange, by its own error code (ccxt calls them
+ * PermissionDenied, an AuthenticationError, which would lock the account). Binance's -2015
+ * "Invalid API-key, IP, or permissions for action" is not here: Binance answers it for a deleted
+ * or revoked key too, and nothing tells the cases apart, so it locks (updating the keys or a
+ * manual sync that works unlocks).
+ */
+const IP_REFUSALS: RegExp[] = [
+  /\bokx\b.*"code":"50110"/, // Your IP is not included in your API key's IP whitelist
+  /\bbybit\b.*"retCode":10010\b/, // Unmatched IP, please check your API key's bound IP addresses
+];
+
+/** Binance's ban: -1003 "… IP banned until 1580000000000 …" (epoch ms). */
+const BANNED_UNTIL = /\bbanned until (\d{13})\b/i;
+
+/** How long a ban without Retry-After holds us back: Binance's shortest ban. */
+export const DEFAULT_BAN_MS = 2 * 60 * 1000;
+
+/**
+ * Maps ccxt's error classes (and anything else thrown) onto what we do about them. `status` is
+ * the answer's HTTP status when known: a 418 is a ban whatever ccxt made of the body.
+ */
+export function classifyCcxtError(
+  error: unknown,
+  retryAfterMs?: number,
+  status?: number,
+  now = Date.now(),
+): SourceError {
   if (error instanceof SourceError) return error;
   const message = describe(error);
+  if (IP_REFUSALS.some((pattern) => pattern.test(message))) {
+    return new SourceError('ip_refused', message);
+  }
+  const bannedUntil = BANNED_UNTIL.exec(message)?.[1];
+  if (status === 418 || bannedUntil) {
+    const wait = retryAfterMs ?? (bannedUntil ? Number(bannedUntil) - now : DEFAULT_BAN_MS);
+    return new SourceError('rate_limited', message, Math.max(0, wait), true);
+  }
   if (error instanceof ccxt.AuthenticationError) return new SourceError('credentials', message);
   if (error instanceof ccxt.DDoSProtection || error instanceof ccxt.RateLimitExceeded) {
     return new SourceError('rate_limited', message, retryAfterMs);

@@ -48,7 +48,9 @@ export type FaultKind =
   | 'ban418'
   | 'malformedJson'
   /** The usual answer, `delayMs` late (a slow exchange, a request still in flight). */
-  | 'slow';
+  | 'slow'
+  /** The exchange's own refusal: `status` with `body` (an IP whitelist, a ban code…). */
+  | 'answer';
 
 export interface FaultRule {
   kind: FaultKind;
@@ -62,6 +64,9 @@ export interface FaultRule {
   retryAfterSeconds?: number;
   /** How late a `slow` answer comes (default 1000 ms). */
   delayMs?: number;
+  /** The HTTP status and JSON body of an `answer`. */
+  status?: number;
+  body?: unknown;
 }
 
 export interface Stats {
@@ -351,6 +356,8 @@ export function faultReply(rule: FaultRule, rateLimitBody: unknown, banBody: unk
       return { status: 200, body: null, raw: '{"balances": [{"asset": "BTC", "free": ' };
     case 'slow': // answered by the route, late: see startStandIn
       return { status: 0, body: null, hang: true };
+    case 'answer':
+      return { status: rule.status ?? 400, body: rule.body ?? null, headers: retryAfter(rule) };
   }
 }
 
