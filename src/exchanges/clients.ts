@@ -5,6 +5,7 @@ import { loadExchangeClass, type ExchangeClass } from './ccxt-modules.ts';
 import { SourceError } from './failures.ts';
 import { KeyLimiters } from './key-limiters.ts';
 import { withOrigin } from './origins.ts';
+import type { ExchangePauses } from './pauses.ts';
 
 export interface ExchangeCredentials {
   apiKey: string;
@@ -30,6 +31,22 @@ type CcxtConnector = Extract<MarketConnector, { type: 'ccxt' }>;
 /** Markets change rarely; tickers are read every round. */
 const MARKETS_TTL_MS = 60 * 60 * 1000;
 
+/** Pushback shorter than this is waited out in this process; longer is stored for every one. */
+export const STORED_PAUSE_MS = 10_000;
+
+/** A request held back by a pause too long to wait out: the account is read after it. */
+export class ExchangePaused extends SourceError {
+  override name = 'ExchangePaused';
+
+  constructor(
+    readonly marketCode: string,
+    message: string,
+    retryAfterMs: number,
+  ) {
+    super('rate_limited', message, retryAfterMs);
+  }
+}
+
 /**
  * The ccxt instances of one market in this process.
  *
@@ -54,10 +71,14 @@ export class ExchangeClients {
   private readonly keyLimiters: KeyLimiters;
   /** Set from a 418/429 with Retry-After: nothing goes to the exchange before then. */
   private pausedUntil = 0;
+  /** The HTTP status of each instance's last answer (ccxt's errors do not carry it). */
+  private readonly lastStatus = new WeakMap<Exchange, number>();
 
   constructor(
     private readonly connector: CcxtConnector,
     private readonly settings: ExchangeSettings,
+    /** Pauses shared with every process on the database; this process's memory only without. */
+    private readonly pauses?: ExchangePauses,
   ) {
     this.keyLimiters = new KeyLimiters(settings.keyRequestsPerSecond);
   }
@@ -80,6 +101,7 @@ export class ExchangeClients {
     const publicClient = await this.publicClient();
     const stale = Date.now() - this.marketsLoadedAt > MARKETS_TTL_MS;
     if (!this.marketsLoad || stale) {
+      await this.waitUntilUnpaused();
       const load = publicClient.loadMarkets(true).then((markets) => {
         // ccxt turns an unreadable answer into no markets at all, and would keep that.
         if (Object.keys(markets ?? {}).length === 0) {
@@ -129,6 +151,7 @@ export class ExchangeClients {
       client.secret = '';
       client.password = '';
       client.last_response_headers = undefined;
+      this.lastStatus.delete(client);
       const pristine = this.pristineOptions.get(client);
       if (pristine) client.options = client.deepExtend({}, pristine);
       this.idle.push(client);
@@ -142,14 +165,46 @@ export class ExchangeClients {
     return work(publicClient);
   }
 
-  /** The exchange asked us to stop (418/429 with Retry-After): every caller waits. */
-  pause(untilMs: number): void {
+  private get marketCode(): string {
+    return this.settings.marketCode ?? this.connector.exchangeId;
+  }
+
+  /**
+   * The exchange asked us to stop (418/429 with Retry-After, a ban code): every caller waits. A
+   * ban or a long pause is stored, so other processes and a restarted one hold back too.
+   */
+  async pause(untilMs: number, reason: string, banned = false): Promise<void> {
+    if (this.pauses && (banned || untilMs - Date.now() > STORED_PAUSE_MS)) {
+      try {
+        // Stored, the pause is the database's alone: ended there, it ends here too.
+        return await this.pauses.extend(this.marketCode, untilMs, reason);
+      } catch {
+        // Unstored (the database away), it still holds in this process.
+      }
+    }
     this.pausedUntil = Math.max(this.pausedUntil, untilMs);
   }
 
+  /** The HTTP status of `client`'s last answer, if it got one. */
+  statusOf(client: Exchange): number | undefined {
+    return this.lastStatus.get(client);
+  }
+
+  /** Waits out a short pause; a long one fails the request at once, before it is sent. */
   private async waitUntilUnpaused(): Promise<void> {
-    const wait = this.pausedUntil - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const stored = this.pauses ? await this.pauses.current(this.marketCode) : undefined;
+    const until = Math.max(this.pausedUntil, stored?.until ?? 0);
+    const wait = until - Date.now();
+    if (wait <= 0) return;
+    if (wait > STORED_PAUSE_MS) {
+      const why = stored && stored.until >= until ? `: ${stored.reason}` : '';
+      throw new ExchangePaused(
+        this.marketCode,
+        `${this.marketCode}: requests paused until ${new Date(until).toISOString()}${why}`,
+        wait,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   /**
@@ -163,6 +218,7 @@ export class ExchangeClients {
     const banned = metrics.exchangeRefusals.labels(market, '418');
     const original = client.onRestResponse.bind(client);
     client.onRestResponse = (status: unknown, ...rest: unknown[]) => {
+      if (typeof status === 'number') this.lastStatus.set(client, status);
       if (status === 429) tooMany.inc();
       else if (status === 418) banned.inc();
       return (original as (...args: unknown[]) => unknown)(status, ...rest);

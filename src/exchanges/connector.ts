@@ -2,7 +2,7 @@ import type { Exchange, Transaction } from 'ccxt';
 import type { Holdings, SourceTransfer } from '../sources/types.ts';
 import { pricingPair, type Quote } from '../prices/routes.ts';
 import { Dec } from '../valuation/index.ts';
-import type { ExchangeClients, ExchangeCredentials } from './clients.ts';
+import { ExchangePaused, type ExchangeClients, type ExchangeCredentials } from './clients.ts';
 import { SourceError, classifyCcxtError, parseRetryAfter } from './failures.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
 
@@ -86,10 +86,17 @@ export class ExchangeConnector {
     const symbols = assets && pricingSymbols(publicClient.markets ?? {}, assets);
     if (symbols?.length === 0) return []; // nothing here can price them: no request
     const tickers = await withRetry(
-      () => this.clients.withPublicClient((client) => client.fetchTickers(symbols)),
-      (error) => this.classify(error, publicClient),
+      () =>
+        this.clients.withPublicClient(async (client) => {
+          try {
+            return await client.fetchTickers(symbols);
+          } catch (error) {
+            throw await this.classify(error, client);
+          }
+        }),
+      (error) => classifyCcxtError(error),
       this.retry,
-      (delay) => this.clients.pause(Date.now() + delay),
+      (delay) => void this.clients.pause(Date.now() + delay, 'rate limited'),
     );
     if (Object.keys(tickers).length === 0) {
       // An unreadable or empty answer must not become a round of "no prices".
@@ -116,18 +123,30 @@ export class ExchangeConnector {
           try {
             return await work(client);
           } catch (error) {
-            throw this.classify(error, client);
+            throw await this.classify(error, client);
           }
         }),
       (error) => classifyCcxtError(error),
       this.retry,
-      (delay) => this.clients.pause(Date.now() + delay),
+      (delay) => void this.clients.pause(Date.now() + delay, 'rate limited'),
     );
   }
 
-  private classify(error: unknown, client: Exchange): SourceError {
+  /**
+   * What went wrong, from the error and the answer it came with. Pushback with a time to wait
+   * pauses the whole exchange for this IP before the error goes on: a ban or a long wait is
+   * stored by then, so no other account (or process) sends a request meanwhile.
+   */
+  private async classify(error: unknown, client: Exchange): Promise<SourceError> {
     const headers = (client.last_response_headers ?? {}) as Record<string, unknown>;
-    return classifyCcxtError(error, parseRetryAfter(headers['Retry-After']));
+    const status = this.clients.statusOf(client);
+    const failure = classifyCcxtError(error, parseRetryAfter(headers['Retry-After']), status);
+    // A request held back by a pause already known does not store it again.
+    const pushback = !(failure instanceof ExchangePaused);
+    if (pushback && failure.kind === 'rate_limited' && failure.retryAfterMs !== undefined) {
+      await this.clients.pause(Date.now() + failure.retryAfterMs, failure.message, failure.banned);
+    }
+    return failure;
   }
 }
 

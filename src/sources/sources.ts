@@ -3,6 +3,7 @@ import type { EthereumReader } from '../chains/ethereum.ts';
 import { ConfigError, type SyncConfig } from '../config.ts';
 import { ExchangeClients, type ExchangeCredentials } from '../exchanges/clients.ts';
 import { ExchangeConnector } from '../exchanges/connector.ts';
+import { ExchangePauses } from '../exchanges/pauses.ts';
 import { DEFAULT_RETRY } from '../exchanges/retry.ts';
 import { findMarket, type Market } from '../markets/index.ts';
 import { FreshPrices } from '../prices/fresh-prices.ts';
@@ -31,6 +32,8 @@ export class BalanceSources {
   private readonly exchanges = new Map<string, ExchangeConnector>();
   private ethereumReader: Promise<EthereumReader> | undefined;
   private bitcoinReader: Promise<BitcoinReader> | undefined;
+  /** Exchanges that asked this IP to stop, shared by every process on the database. */
+  readonly pauses: ExchangePauses;
   /** Scheduled rounds' prices: one read per exchange, shared. */
   readonly prices: PriceBook;
   /** On-demand syncs' prices: the held assets' tickers, read for them. */
@@ -40,6 +43,7 @@ export class BalanceSources {
     storage: Storage,
     private readonly config: SyncConfig,
   ) {
+    this.pauses = new ExchangePauses(storage);
     for (const code of [
       ...Object.keys(config.exchangeUrls),
       ...Object.keys(config.exchangeRateLimits),
@@ -67,14 +71,18 @@ export class BalanceSources {
     if (!connector) {
       const market = findMarket(marketCode);
       if (market?.connector.type !== 'ccxt') throw new Error(`${marketCode} is not an exchange`);
-      const clients = new ExchangeClients(market.connector, {
-        origin: this.config.exchangeUrls[marketCode],
-        rateLimitMs: this.config.exchangeRateLimits[marketCode],
-        marketCode,
-        timeoutMs: this.config.timeoutMs,
-        keyRequestsPerSecond:
-          market.connector.keyRequestsPerSecond ?? DEFAULT_KEY_REQUESTS_PER_SECOND,
-      });
+      const clients = new ExchangeClients(
+        market.connector,
+        {
+          origin: this.config.exchangeUrls[marketCode],
+          rateLimitMs: this.config.exchangeRateLimits[marketCode],
+          marketCode,
+          timeoutMs: this.config.timeoutMs,
+          keyRequestsPerSecond:
+            market.connector.keyRequestsPerSecond ?? DEFAULT_KEY_REQUESTS_PER_SECOND,
+        },
+        this.pauses,
+      );
       connector = new ExchangeConnector(clients, DEFAULT_RETRY);
       this.exchanges.set(marketCode, connector);
     }

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Sealer } from '../auth/sealing.ts';
+import { ExchangePaused } from '../exchanges/clients.ts';
 import { SourceError, type FailureKind } from '../exchanges/failures.ts';
 import { findMarket } from '../markets/index.ts';
 import type { BalanceSources, SourceTarget } from '../sources/sources.ts';
@@ -106,6 +107,10 @@ export class AccountSync {
       reading = signal ? await unlessAborted(read, signal) : await read;
     } catch (thrown) {
       if (thrown === ABORTED) return this.release(account, token);
+      // Its exchange is paused for this IP: the account stays due and is read after the pause
+      // (claims skip it meanwhile). Someone who asked for it now is told why it was not read.
+      const paused = thrown instanceof ExchangePaused && thrown.marketCode === account.market_code;
+      if (paused && !onDemand) return this.release(account, token);
       const error =
         thrown instanceof SourceError ? thrown : new SourceError('error', String(thrown));
       return this.recordFailure(account, token, error);

@@ -11,7 +11,8 @@ export const newClaimToken = (workerId: string): ClaimToken => `${workerId}/${ra
 /**
  * Claims up to `limit` due accounts for one worker. `FOR UPDATE SKIP LOCKED` lets any number of
  * workers claim at once without waiting on or taking each other's rows; the lease
- * (`claimed_until`) hands an account back if its worker dies mid-sync.
+ * (`claimed_until`) hands an account back if its worker dies mid-sync. Accounts of an exchange
+ * paused for this IP (`exchange_pauses`) stay due, unclaimed, until the pause ends.
  */
 export async function claimDue(
   storage: Storage,
@@ -26,6 +27,8 @@ export async function claimDue(
     WHERE id IN (
       SELECT id FROM accounts
       WHERE next_sync_at <= ${now} AND (claimed_until IS NULL OR claimed_until < ${now})
+        AND market_code NOT IN (
+          SELECT market_code FROM exchange_pauses WHERE until > ${now})
       ORDER BY next_sync_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
@@ -50,11 +53,15 @@ export async function claimOne(
     .executeTakeFirst();
 }
 
-/** When the next account falls due or its claim lapses (null: none scheduled). */
+/**
+ * When the next account falls due or its claim lapses, or its exchange's pause ends (null: none
+ * scheduled).
+ */
 export async function nextDueAt(storage: Storage): Promise<Date | null> {
   const row = await sql<{ next: Date | null }>`
-    SELECT min(GREATEST(next_sync_at, coalesce(claimed_until, next_sync_at))) AS next
-    FROM accounts WHERE next_sync_at IS NOT NULL`.execute(storage.db);
+    SELECT min(GREATEST(a.next_sync_at, a.claimed_until, p.until)) AS next
+    FROM accounts a LEFT JOIN exchange_pauses p ON p.market_code = a.market_code
+    WHERE a.next_sync_at IS NOT NULL`.execute(storage.db);
   return row.rows[0]?.next ?? null;
 }
 

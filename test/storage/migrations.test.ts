@@ -26,7 +26,11 @@ describe('storage', () => {
       const applied = await sql<{
         name: string;
       }>`SELECT name FROM kysely_migration ORDER BY name`.execute(second.db);
-      expect(applied.rows.map((row) => row.name)).toEqual(['0001_initial', '0002_sync']);
+      expect(applied.rows.map((row) => row.name)).toEqual([
+        '0001_initial',
+        '0002_sync',
+        '0003_exchange_pauses',
+      ]);
       const users = await second.db.selectFrom('users').select('email').execute();
       expect(users).toEqual([{ email: 'kept@example.com' }]);
       // Money columns are numeric: values come back as exact decimal strings.

@@ -11,7 +11,7 @@ import { openStorage, type Storage } from '../../src/storage/database.ts';
 import { pgliteStartParams } from '../../src/storage/pglite-settings.ts';
 import { createFromTemplate, ensurePgliteTemplate } from '../../src/storage/pglite-template.ts';
 
-const MIGRATIONS = ['0001_initial', '0002_sync'];
+const MIGRATIONS = ['0001_initial', '0002_sync', '0003_exchange_pauses'];
 const MARK = 'made from the template';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'opencommas-template-'));

@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as initial from './0001_initial.ts';
 import * as sync from './0002_sync.ts';
+import * as exchangePauses from './0003_exchange_pauses.ts';
 
 /** Versioned migrations, applied in name order at start. Add new ones; never edit old ones. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_sync': sync,
+  '0003_exchange_pauses': exchangePauses,
 };
 
 export const migrationProvider: MigrationProvider = {
