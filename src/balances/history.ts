@@ -22,6 +22,8 @@ interface WindowRow {
   day_id: number | null;
   period_id: number | null;
   first_id: number | null;
+  /** true when one of those snapshots holds an asset without a price. */
+  holds_unpriced: boolean | null;
   latest_at: Date | null;
   latest_usd: string | null;
   latest_btc: string | null;
@@ -72,6 +74,10 @@ export async function loadHistories(
       d.taken_at AS day_at, d.usd_value AS day_usd, d.btc_usd_price AS day_btc,
       p.taken_at AS period_at, p.usd_value AS period_usd, p.btc_usd_price AS period_btc,
       f.taken_at AS first_at, f.usd_value AS first_usd, f.btc_usd_price AS first_btc,
+      -- A scalar subquery stays a primary-key probe per account (an EXISTS may be hashed into
+      -- one scan of every holding).
+      (SELECT true FROM snapshot_assets h WHERE h.snapshot_id IN (l.id, d.id, p.id, f.id)
+        AND h.usd_price IS NULL LIMIT 1) AS holds_unpriced,
       ${after(now)} AS next_any, ${after(dayStart)} AS next_day, ${after(periodStart)} AS next_period
     FROM accounts a
     LEFT JOIN LATERAL (SELECT id, taken_at, usd_value, btc_usd_price FROM balance_snapshots s
@@ -88,7 +94,7 @@ export async function loadHistories(
     WHERE account_id IN (${ids}) AND at <= ${now} ORDER BY at`.execute(storage.db);
 
   const { priced, unpriced } = groupTransfers(transfers.rows);
-  const assets = await holdingsToExclude(storage, windows.rows, accountIds, now);
+  const assets = await holdingsToLeaveOut(storage, windows.rows, unpriced);
   for (const row of windows.rows) {
     const at = (id: number | null) => (id === null ? undefined : assets.get(id));
     const first = point(row.first_at, row.first_usd, row.first_btc, at(row.first_id));
@@ -119,35 +125,58 @@ function point(
 }
 
 /**
- * Per window snapshot, the USD value (null: no price) of each asset a window may have to leave
- * out: one held without a price in any of these snapshots, or moved without a price. Usually
- * none, so this reads nothing; it never reads a snapshot's other holdings.
+ * What the windows need to leave out assets without a price, per window snapshot: each asset
+ * it holds without a price (null), and its USD value of each asset that another window snapshot
+ * of the account holds without a price or that was moved without one. Only accounts with such an
+ * asset read anything; an asset unpriced in every window snapshot needs no values.
  */
-async function holdingsToExclude(
+async function holdingsToLeaveOut(
   storage: Storage,
   rows: WindowRow[],
-  accountIds: number[],
-  now: Date,
+  movedUnpriced: ReadonlyMap<number, UnpricedTransfer[]>,
 ): Promise<Map<number, Map<string, Dec | null>>> {
   const bySnapshot = new Map<number, Map<string, Dec | null>>();
-  const ids = [
-    ...new Set(rows.flatMap((r) => [r.latest_id, r.day_id, r.period_id, r.first_id])),
-  ].filter((id): id is number => id !== null);
+  const snapshotsOf = (r: WindowRow) => [
+    ...new Set([r.latest_id, r.day_id, r.period_id, r.first_id].filter((id) => id !== null)),
+  ];
+  const affected = rows.filter((r) => r.holds_unpriced || movedUnpriced.has(r.id));
+  const ids = affected.flatMap(snapshotsOf);
   if (ids.length === 0) return bySnapshot;
-  const snapshots = sql.join(ids);
-  const found = await sql<{ snapshot_id: number; asset: string; usd_value: string | null }>`
-    SELECT snapshot_id, asset, amount * usd_price AS usd_value FROM snapshot_assets
-    WHERE snapshot_id IN (${snapshots}) AND asset IN (
-      SELECT asset FROM snapshot_assets WHERE snapshot_id IN (${snapshots}) AND usd_price IS NULL
-      UNION SELECT asset FROM transfers
-      WHERE account_id IN (${sql.join(accountIds)}) AND at <= ${now} AND usd_price IS NULL)`.execute(
-    storage.db,
-  );
-  for (const row of found.rows) {
-    const assets = bySnapshot.get(row.snapshot_id) ?? new Map<string, Dec | null>();
-    assets.set(row.asset, row.usd_value === null ? null : new Dec(row.usd_value));
-    bySnapshot.set(row.snapshot_id, assets);
-  }
+  const entry = (id: number) => {
+    const known = bySnapshot.get(id);
+    if (known) return known;
+    const assets = new Map<string, Dec | null>();
+    bySnapshot.set(id, assets);
+    return assets;
+  };
+  // OFFSET 0 keeps each lateral a primary-key probe per snapshot: flattened, the planner may
+  // scan every holding of every account instead.
+  const unpriced = await sql<{ snapshot_id: number; asset: string }>`
+    SELECT s.id AS snapshot_id, h.asset FROM unnest(ARRAY[${sql.join(ids)}]::bigint[]) s(id)
+    CROSS JOIN LATERAL (SELECT asset FROM snapshot_assets
+      WHERE snapshot_id = s.id AND usd_price IS NULL OFFSET 0) h`.execute(storage.db);
+  for (const row of unpriced.rows) entry(row.snapshot_id).set(row.asset, null);
+
+  const wanted = affected.flatMap((r) => {
+    const snapshots = snapshotsOf(r);
+    const assets = new Set([
+      ...snapshots.flatMap((id) => [...(bySnapshot.get(id)?.keys() ?? [])]),
+      ...(movedUnpriced.get(r.id) ?? []).map((t) => t.asset),
+    ]);
+    return snapshots.flatMap((id) =>
+      [...assets]
+        .filter((asset) => !bySnapshot.get(id)?.has(asset))
+        .map((asset) => ({ id, asset })),
+    );
+  });
+  if (wanted.length === 0) return bySnapshot;
+  const priced = await sql<{ snapshot_id: number; asset: string; usd_value: string }>`
+    SELECT w.id AS snapshot_id, w.asset, h.usd_value
+    FROM unnest(ARRAY[${sql.join(wanted.map((w) => w.id))}]::bigint[],
+      ARRAY[${sql.join(wanted.map((w) => w.asset))}]::text[]) w(id, asset)
+    CROSS JOIN LATERAL (SELECT amount * usd_price AS usd_value FROM snapshot_assets
+      WHERE snapshot_id = w.id AND asset = w.asset OFFSET 0) h`.execute(storage.db);
+  for (const row of priced.rows) entry(row.snapshot_id).set(row.asset, new Dec(row.usd_value));
   return bySnapshot;
 }
 
