@@ -126,7 +126,7 @@ function point(
 
 /**
  * What the windows need to leave out assets without a price, per window snapshot: each asset
- * it holds without a price (null), and its USD value of each asset that another window snapshot
+ * it holds without a price (null), and its USD value for each asset that another window snapshot
  * of the account holds without a price or that was moved without one. Only accounts with such an
  * asset read anything; an asset unpriced in every window snapshot needs no values.
  */
