@@ -201,7 +201,9 @@ export class AccountSync {
         claimed_by: null,
         claimed_until: null,
         last_sync_at: reading.takenAt,
-        last_sync_error: null,
+        // The balances are in; a transfer history that could not be read is said, and retried.
+        last_sync_error: reading.transfersError ?? null,
+        ...(reading.transfersError === undefined ? {} : { last_error_at: reading.takenAt }),
         sync_failures: 0,
         api_key_invalid: false,
         ...(clearsLock ? { is_locked: false, lock_reason: null } : {}),
@@ -211,7 +213,9 @@ export class AccountSync {
               deposits_since: reading.cursors.deposits,
               withdrawals_since: reading.cursors.withdrawals,
             }
-          : {}),
+          : reading.transfersError !== undefined
+            ? { transfers_synced_at: null } // due again next round, not in an hour
+            : {}),
         updated_at: reading.takenAt,
       })
       .where('id', '=', account.id)

@@ -9,8 +9,10 @@ export interface Reading {
   takenAt: Date;
   holdings: Holdings;
   prices: PriceTable & { btcUsd: string };
-  /** Exchange deposits and withdrawals; null when this round did not read them. */
+  /** Exchange deposits and withdrawals; null when this round did not (or could not) read them. */
   transfers: SourceTransfer[] | null;
+  /** Why the transfers asked for could not be read: the balances stand, the transfers wait. */
+  transfersError?: string;
   cursors: { deposits: Date | null; withdrawals: Date | null } | null;
 }
 
@@ -37,12 +39,10 @@ export async function readAccount(
   const roundPrices = options.roundPrices ? sources.prices.table(source) : undefined;
   void roundPrices?.catch(() => undefined); // awaited below, unless the holdings fail first
   const holdings = await sources.fetchHoldings(target);
-  const read =
+  const { read, transfersError } =
     options.transfers && target.kind === 'exchange'
-      ? await sources
-          .exchange(target.market.market_code)
-          .fetchTransfers(target.credentials, options.cursors)
-      : null;
+      ? await readTransfers(sources, target, options.cursors)
+      : { read: null, transfersError: undefined };
   const prices = await (roundPrices ??
     sources.freshPrices.table(
       source,
@@ -59,5 +59,28 @@ export async function readAccount(
     prices: { ...prices, btcUsd: prices.btcUsd },
     transfers: read?.transfers ?? null,
     cursors: read?.next ?? null,
+    ...(transfersError === undefined ? {} : { transfersError }),
   };
+}
+
+/**
+ * Transfers never hold back balances: when the history cannot be read (an endpoint down, a key
+ * not allowed to read it), the balances are still recorded and the history is read next round
+ * from the same cursors, so nothing is lost; figures are computed from what is stored, so they
+ * correct themselves when it arrives.
+ */
+async function readTransfers(
+  sources: BalanceSources,
+  target: Extract<SourceTarget, { kind: 'exchange' }>,
+  cursors: TransferCursors,
+) {
+  try {
+    const read = await sources
+      .exchange(target.market.market_code)
+      .fetchTransfers(target.credentials, cursors);
+    return { read, transfersError: undefined };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { read: null, transfersError: `deposits and withdrawals not read: ${reason}` };
+  }
 }

@@ -179,6 +179,39 @@ describe('credential health', () => {
 });
 
 describe('one exchange account down while the others sync', () => {
+  it('a transfer history that cannot be read holds back no balances: recorded, said, read next', async () => {
+    const { id, apiKey } = await connected('1');
+    // 1 BTC more arrives by a deposit, but the deposit history answers 500 for now.
+    binance.setBalance(apiKey, 'BTC', '2');
+    binance.addDeposit(apiKey, {
+      id: `dep-${apiKey}`,
+      asset: 'BTC',
+      amount: '1',
+      timestamp: Date.now() - 1000,
+      status: 'ok',
+    });
+    binance.fail({ kind: 'status500', path: '/sapi/v1/capital/deposit/hisrec', times: Infinity });
+    try {
+      const outcome = await syncNow(id);
+      expect(outcome.status).toBe('synced');
+      expect(await snapshots(id)).toBe(2);
+      const details = await accountDetails(server.services.storage, id);
+      expect(details.last_sync_error).toMatch(/^deposits and withdrawals not read: /);
+    } finally {
+      binance.fail({ kind: 'status500', path: '/sapi/v1/capital/deposit/hisrec', times: 0 });
+    }
+    // The next sync reads the history it missed: the deposit is stored, the error cleared.
+    await syncNow(id);
+    const details = await accountDetails(server.services.storage, id);
+    expect(details.last_sync_error).toBeNull();
+    const deposits = await server.services.storage.db
+      .selectFrom('transfers')
+      .select(['amount', 'kind'])
+      .where('account_id', '=', id)
+      .execute();
+    expect(deposits).toEqual([{ amount: '1', kind: 'deposit' }]);
+  });
+
   it('the worker syncs the healthy accounts and records the failure of the other', async () => {
     const healthy = [await connected(), await connected()];
     const broken = await connected();
