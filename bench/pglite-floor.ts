@@ -4,15 +4,14 @@
 // on an existing data directory and on a new one (initdb, or a copy of the template). Each
 // figure is the median of BENCH_RUNS runs (default 5) with its spread, each run a fresh process.
 // BENCH_SETTINGS='work_mem=1MB,…' adds settings to ours, to try one before making it the default.
-// BENCH_BEFORE=<checkout with a per-file dist/> adds rows for its dist/storage/database.js.
+// BENCH_BEFORE=<another checkout, built> adds rows for its dist/storage/database.js.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { build } from 'esbuild';
-import { ROOT } from '../bin/build.mjs';
+import { DIST, ROOT, freshBuild } from '../bin/build.mjs';
 import { median } from './startup/table.ts';
 import { pgliteStartParams } from '../src/storage/pglite-settings.ts';
 import type * as TemplateModule from '../src/storage/pglite-template.ts';
@@ -83,31 +82,12 @@ const maxRss = Number(hwm?.[1]) * 1024;
 console.log(JSON.stringify({ openMs, rssOpen, rssQueries, maxRss }));
 `;
 
-/**
- * Our storage layer and template as plain JavaScript, bundled as the build bundles them (one copy
- * of the migrations: the template's name comes from their code), beside node_modules so that
- * PGlite and Kysely resolve as in the build.
- */
-async function bundleStorage(): Promise<{ database: string; template: string }> {
-  const outdir = path.join(ROOT, 'node_modules', '.cache', 'pglite-floor');
-  await build({
-    entryPoints: {
-      database: path.join(ROOT, 'src', 'storage', 'database.ts'),
-      template: path.join(ROOT, 'src', 'storage', 'pglite-template.ts'),
-    },
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['@electric-sql/pglite', 'kysely', 'pg'],
-    logLevel: 'warning',
-  });
+/** Our storage layer and template as the build ships them (dist/, built first if stale). */
+function compiledStorage(): { database: string; template: string } {
+  freshBuild();
   return {
-    database: path.join(outdir, 'database.mjs'),
-    template: path.join(outdir, 'template.mjs'),
+    database: path.join(DIST, 'storage', 'database.js'),
+    template: path.join(DIST, 'storage', 'pglite-template.js'),
   };
 }
 
@@ -141,7 +121,7 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'opencommas-pglite-floor-'));
   const templateRoot = path.join(scratch, 'templates');
   const noTemplates = path.join(scratch, 'no-templates');
-  const bundle = await bundleStorage();
+  const bundle = compiledStorage();
   const { ensurePgliteTemplate } = (await import(
     pathToFileURL(bundle.template).href
   )) as typeof TemplateModule;
