@@ -1,5 +1,5 @@
 import type { Exchange } from 'ccxt';
-import type { MarketConnector } from '../markets/index.ts';
+import type { MarketConnector, WalletRead } from '../markets/index.ts';
 import { metrics } from '../ops/metrics.ts';
 import { loadExchangeClass, type ExchangeClass } from './ccxt-modules.ts';
 import { SourceError } from './failures.ts';
@@ -81,6 +81,11 @@ export class ExchangeClients {
     private readonly pauses?: ExchangePauses,
   ) {
     this.keyLimiters = new KeyLimiters(settings.keyRequestsPerSecond);
+  }
+
+  /** The wallets an account of this market is read from. */
+  get wallets(): readonly WalletRead[] {
+    return this.connector.wallets;
   }
 
   /** The instance for public calls (built once the exchange's class is loaded). */

@@ -1,5 +1,6 @@
 import type { Exchange, Transaction } from 'ccxt';
-import type { Holdings, SourceTransfer } from '../sources/types.ts';
+import type { WalletRead } from '../markets/index.ts';
+import type { AccountHoldings, Holdings, SourceTransfer } from '../sources/types.ts';
 import { pricingPair, type Quote } from '../prices/routes.ts';
 import { Dec } from '../valuation/index.ts';
 import { ExchangePaused, type ExchangeClients, type ExchangeCredentials } from './clients.ts';
@@ -32,10 +33,28 @@ export class ExchangeConnector {
     private readonly retry: RetryPolicy,
   ) {}
 
-  /** Total (free + in orders) of every asset the account holds. */
-  fetchHoldings(credentials: ExchangeCredentials): Promise<Holdings> {
+  /**
+   * Total (free + in orders) of every asset the account holds, in every wallet the catalog names,
+   * summed before anything is priced: a move between two wallets changes nothing.
+   */
+  async fetchHoldings(credentials: ExchangeCredentials): Promise<AccountHoldings> {
+    const wallets = new Map<string, Holdings>();
+    for (const [index, wallet] of this.clients.wallets.entries()) {
+      try {
+        wallets.set(wallet.name, await this.fetchWallet(credentials, wallet));
+      } catch (error) {
+        // A wallet the key may not read is left out; any other failure fails the read, since a
+        // wallet missing for one round would look like a withdrawal and then a deposit.
+        const refused = error instanceof SourceError && error.kind === 'credentials';
+        if (!(wallet.optional && index > 0 && refused)) throw error;
+      }
+    }
+    return { total: sumWallets(wallets.values()), wallets };
+  }
+
+  private fetchWallet(credentials: ExchangeCredentials, wallet: WalletRead): Promise<Holdings> {
     return this.keyed(credentials, async (client) => {
-      const balance = await client.fetchBalance();
+      const balance = await client.fetchBalance({ ...wallet.params });
       // ccxt hands back an unparseable answer as its raw text, and an empty balance parsed
       // from it: that is not an empty account.
       if (balance.info === null || typeof balance.info !== 'object') {
@@ -148,6 +167,17 @@ export class ExchangeConnector {
     }
     return failure;
   }
+}
+
+/** Each asset's amount over every wallet, in decimal. */
+function sumWallets(wallets: Iterable<Holdings>): Holdings {
+  const sums = new Map<string, Dec>();
+  for (const holdings of wallets) {
+    for (const [asset, amount] of holdings) {
+      sums.set(asset, (sums.get(asset) ?? new Dec(0)).plus(amount));
+    }
+  }
+  return new Map([...sums].map(([asset, sum]) => [asset, sum.toFixed()]));
 }
 
 /** Beyond this many pairs, reading every ticker is cheaper for the exchange than naming them. */

@@ -24,6 +24,22 @@ export interface MarketCapabilities {
   readonly available_include_in_summary: boolean;
 }
 
+/**
+ * One wallet of an exchange account, read with ccxt's `fetchBalance(params)` (the exchange's
+ * documented way to name it: `{ type: 'funding' }` and so on). An account's value is the sum of
+ * its wallets; moves between them are neither transfers nor profit.
+ */
+export interface WalletRead {
+  /** Our name for it, kept with each holding (`account show`, the holdings data). */
+  readonly name: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * Read where the key may: a refusal of this wallet alone (a key without that permission)
+   * leaves it out instead of failing the account. The account's first wallet is never optional.
+   */
+  readonly optional?: boolean;
+}
+
 export type MarketConnector =
   | {
       readonly type: 'ccxt';
@@ -33,6 +49,8 @@ export type MarketConnector =
       readonly options?: Readonly<Record<string, unknown>>;
       /** Our request budget per API key (the exchange's own per-key limit, with margin). */
       readonly keyRequestsPerSecond?: number;
+      /** The wallets an account's value is read from, in order; the first is the main one. */
+      readonly wallets: readonly WalletRead[];
     }
   | { readonly type: 'chain'; readonly chain: 'ethereum' | 'bitcoin' };
 
@@ -104,6 +122,9 @@ const SPOT: readonly string[] = ['spot'];
 const SPOT_MARKETS_ONLY = { fetchMarkets: { types: ['spot'] } };
 const NO_MARKET_TYPES: readonly string[] = [];
 
+/** An exchange account read as one wallet: ccxt's default `fetchBalance()`. */
+const ONE_WALLET: readonly WalletRead[] = [{ name: 'spot', params: {} }];
+
 /** The catalog, one entry per market code, kept in market_code order. */
 const MARKETS: readonly Market[] = [
   {
@@ -113,7 +134,12 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}binance.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'binance', options: SPOT_MARKETS_ONLY },
+    connector: {
+      type: 'ccxt',
+      exchangeId: 'binance',
+      options: SPOT_MARKETS_ONLY,
+      wallets: ONE_WALLET,
+    },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
@@ -124,7 +150,12 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}binance.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'binanceus', options: SPOT_MARKETS_ONLY },
+    connector: {
+      type: 'ccxt',
+      exchangeId: 'binanceus',
+      options: SPOT_MARKETS_ONLY,
+      wallets: ONE_WALLET,
+    },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
@@ -146,7 +177,7 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}bitfinex.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'bitfinex' },
+    connector: { type: 'ccxt', exchangeId: 'bitfinex', wallets: ONE_WALLET },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
@@ -158,7 +189,12 @@ const MARKETS: readonly Market[] = [
     supported_market_types: SPOT,
     kind: 'exchange',
     // ccxt's bybit is one unified exchange; pin it to the spot side.
-    connector: { type: 'ccxt', exchangeId: 'bybit', options: { defaultType: 'spot' } },
+    connector: {
+      type: 'ccxt',
+      exchangeId: 'bybit',
+      options: { defaultType: 'spot' },
+      wallets: ONE_WALLET,
+    },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
@@ -171,7 +207,7 @@ const MARKETS: readonly Market[] = [
     kind: 'exchange',
     // ccxt's `coinbase` is Coinbase Advanced: key + secret only. The passphrase belonged to
     // the retired Coinbase Pro API (ccxt `coinbaseexchange`).
-    connector: { type: 'ccxt', exchangeId: 'coinbase' },
+    connector: { type: 'ccxt', exchangeId: 'coinbase', wallets: ONE_WALLET },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
@@ -193,7 +229,7 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}gate_io.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'gate' },
+    connector: { type: 'ccxt', exchangeId: 'gate', wallets: ONE_WALLET },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
@@ -204,7 +240,7 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}kraken.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'kraken' },
+    connector: { type: 'ccxt', exchangeId: 'kraken', wallets: ONE_WALLET },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
@@ -215,7 +251,7 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}kucoin.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'kucoin' },
+    connector: { type: 'ccxt', exchangeId: 'kucoin', wallets: ONE_WALLET },
     credentials: 'api_key_passphrase',
     capabilities: SPOT_EXCHANGE,
   },
@@ -226,7 +262,7 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}okex.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'okx', options: SPOT_MARKETS_ONLY },
+    connector: { type: 'ccxt', exchangeId: 'okx', options: SPOT_MARKETS_ONLY, wallets: ONE_WALLET },
     credentials: 'api_key_passphrase',
     capabilities: SPOT_EXCHANGE,
   },

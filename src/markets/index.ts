@@ -6,5 +6,6 @@ export {
   type MarketConnector,
   type MarketCredentials,
   type MarketKind,
+  type WalletRead,
 } from './catalog.ts';
 export { isValidAddress } from './addresses.ts';

@@ -9,7 +9,7 @@ import { findMarket, type Market } from '../markets/index.ts';
 import { FreshPrices } from '../prices/fresh-prices.ts';
 import { PriceBook } from '../prices/price-book.ts';
 import type { Storage } from '../storage/database.ts';
-import type { Holdings } from './types.ts';
+import type { AccountHoldings } from './types.ts';
 
 /** Our budget per exchange API key when the catalog says nothing: safely under every exchange. */
 const DEFAULT_KEY_REQUESTS_PER_SECOND = 4;
@@ -94,13 +94,13 @@ export class BalanceSources {
     return market.kind === 'exchange' ? market.market_code : this.config.priceExchange;
   }
 
-  async fetchHoldings(target: SourceTarget): Promise<Holdings> {
+  async fetchHoldings(target: SourceTarget): Promise<AccountHoldings> {
     if (target.kind === 'exchange') {
       return this.exchange(target.market.market_code).fetchHoldings(target.credentials);
     }
     if (target.market.connector.type !== 'chain') throw new Error('a wallet without a chain');
     const reader = target.market.connector.chain === 'ethereum' ? this.ethereum() : this.bitcoin();
-    return (await reader).fetchHoldings(target.address);
+    return { total: await (await reader).fetchHoldings(target.address), wallets: new Map() };
   }
 
   private ethereum(): Promise<EthereumReader> {

@@ -7,7 +7,10 @@ import type { Holdings, SourceTransfer } from '../sources/types.ts';
 /** Everything one sync read from the outside world, before anything is written. */
 export interface Reading {
   takenAt: Date;
+  /** Summed over the account's wallets: what is priced and valued. */
   holdings: Holdings;
+  /** What each wallet of an exchange account held (empty for a chain address). */
+  wallets: Map<string, Holdings>;
   prices: PriceTable & { btcUsd: string };
   /** Exchange deposits and withdrawals; null when this round did not (or could not) read them. */
   transfers: SourceTransfer[] | null;
@@ -38,7 +41,7 @@ export async function readAccount(
   const source = sources.priceSource(target.market);
   const roundPrices = options.roundPrices ? sources.prices.table(source) : undefined;
   void roundPrices?.catch(() => undefined); // awaited below, unless the holdings fail first
-  const holdings = await sources.fetchHoldings(target);
+  const { total: holdings, wallets } = await sources.fetchHoldings(target);
   const { read, transfersError } =
     options.transfers && target.kind === 'exchange'
       ? await readTransfers(sources, target, options.cursors)
@@ -56,6 +59,7 @@ export async function readAccount(
   return {
     takenAt: new Date(),
     holdings,
+    wallets,
     prices: { ...prices, btcUsd: prices.btcUsd },
     transfers: read?.transfers ?? null,
     cursors: read?.next ?? null,

@@ -38,7 +38,7 @@ describe('ExchangeConnector', () => {
     binance.fail({ kind: 'malformedJson', path: '/api/v3/exchangeInfo' });
     binance.resetStats();
     const holdings = await connector().fetchHoldings(credentials);
-    expect(Object.fromEntries(holdings)).toEqual({ BTC: '1' });
+    expect(Object.fromEntries(holdings.total)).toEqual({ BTC: '1' });
     expect(binance.stats.byPath['/api/v3/exchangeInfo']).toBe(2);
   });
 

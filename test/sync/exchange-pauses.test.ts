@@ -117,7 +117,7 @@ describe('a ban pauses the exchange for every account and every process', () => 
     const direct = fresh.fetchHoldings(server.services.sync.target(row));
     try {
       expect((await bannedSync).status).toBe('synced');
-      expect((await direct).get('BTC')).toBe('1');
+      expect((await direct).total.get('BTC')).toBe('1');
       await waitFor(async () => {
         const states = await Promise.all(
           others.map((a) => accountDetails(server.services.storage, a.id)),
