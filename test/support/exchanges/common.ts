@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { Dec } from '../../../src/valuation/index.ts';
 
 // What every local exchange stand-in shares: the exchange's state (markets, prices, accounts by
 // API key), per-key rate limiting, fault injection and request counting. Each protocol file
@@ -23,10 +24,19 @@ export interface Transfer {
   status: 'ok' | 'pending';
 }
 
+/** The wallet `balances`, `setBalance` and `addAccount` mean when none is named. */
+export const MAIN_WALLET = 'spot';
+
 export interface FakeAccount {
   secret: string;
   passphrase?: string | undefined;
+  /** The main wallet's ledger (the same map as `wallets.get(MAIN_WALLET)`). */
   balances: Map<string, Balance>;
+  /**
+   * Every wallet of the account by the stand-in's own name for it ('spot', 'funding', 'earn',
+   * 'trading', 'main', 'trade', …): each protocol file serves the ones its exchange has.
+   */
+  wallets: Map<string, Map<string, Balance>>;
   deposits: Transfer[];
   withdrawals: Transfer[];
   revoked: boolean;
@@ -36,8 +46,10 @@ export interface NewAccount {
   secret: string;
   /** OKX (and other exchanges') passphrase. */
   passphrase?: string;
-  /** `locked` defaults to '0'. */
+  /** The main wallet's balances; `locked` defaults to '0'. */
   balances?: Record<string, { free: string; locked?: string }>;
+  /** Other wallets' balances, by wallet name. */
+  wallets?: Record<string, Record<string, { free: string; locked?: string }>>;
 }
 
 export type FaultKind =
@@ -142,22 +154,66 @@ export class ExchangeState {
   }
 
   addAccount(apiKey: string, account: NewAccount): void {
-    const balances = new Map<string, Balance>();
-    for (const [asset, balance] of Object.entries(account.balances ?? {})) {
-      balances.set(asset, { free: balance.free, locked: balance.locked ?? '0' });
+    const ledger = (entries: Record<string, { free: string; locked?: string }> = {}) =>
+      new Map<string, Balance>(
+        Object.entries(entries).map(([asset, b]) => [
+          asset,
+          { free: b.free, locked: b.locked ?? '0' },
+        ]),
+      );
+    const balances = ledger(account.balances);
+    const wallets = new Map<string, Map<string, Balance>>([[MAIN_WALLET, balances]]);
+    for (const [name, entries] of Object.entries(account.wallets ?? {})) {
+      if (name !== MAIN_WALLET) wallets.set(name, ledger(entries));
     }
     this.accounts.set(apiKey, {
       secret: account.secret,
       passphrase: account.passphrase,
       balances,
+      wallets,
       deposits: [],
       withdrawals: [],
       revoked: false,
     });
   }
 
-  setBalance(apiKey: string, asset: string, free: string, locked = '0'): void {
-    this.account(apiKey).balances.set(asset, { free, locked });
+  setBalance(
+    apiKey: string,
+    asset: string,
+    free: string,
+    locked = '0',
+    wallet = MAIN_WALLET,
+  ): void {
+    this.wallet(apiKey, wallet).set(asset, { free, locked });
+  }
+
+  /** A wallet's ledger, created empty on first use. */
+  wallet(apiKey: string, name: string): Map<string, Balance> {
+    const { wallets } = this.account(apiKey);
+    let ledger = wallets.get(name);
+    if (!ledger) {
+      ledger = new Map();
+      wallets.set(name, ledger);
+    }
+    return ledger;
+  }
+
+  /** An internal transfer: `amount` of `asset` leaves one wallet's free balance for another's. */
+  moveBetweenWallets(
+    apiKey: string,
+    asset: string,
+    amount: string,
+    from: string,
+    to: string,
+  ): void {
+    const take = this.wallet(apiKey, from);
+    const give = this.wallet(apiKey, to);
+    const source = take.get(asset) ?? { free: '0', locked: '0' };
+    const left = new Dec(source.free).minus(amount);
+    if (left.isNegative()) throw new Error(`${from} holds only ${source.free} ${asset}`);
+    take.set(asset, { ...source, free: left.toFixed() });
+    const target = give.get(asset) ?? { free: '0', locked: '0' };
+    give.set(asset, { ...target, free: new Dec(target.free).plus(amount).toFixed() });
   }
 
   addDeposit(apiKey: string, transfer: Transfer): void {
@@ -374,8 +430,10 @@ export function standInHandle(state: ExchangeState, running: RunningStandIn) {
     },
     resetStats: () => state.resetStats(),
     addAccount: (apiKey: string, account: NewAccount) => state.addAccount(apiKey, account),
-    setBalance: (apiKey: string, asset: string, free: string, locked?: string) =>
-      state.setBalance(apiKey, asset, free, locked),
+    setBalance: (apiKey: string, asset: string, free: string, locked?: string, wallet?: string) =>
+      state.setBalance(apiKey, asset, free, locked, wallet),
+    moveBetweenWallets: (apiKey: string, asset: string, amount: string, from: string, to: string) =>
+      state.moveBetweenWallets(apiKey, asset, amount, from, to),
     addDeposit: (apiKey: string, transfer: Transfer) => state.addDeposit(apiKey, transfer),
     addWithdrawal: (apiKey: string, transfer: Transfer) => state.addWithdrawal(apiKey, transfer),
     revoke: (apiKey: string) => state.revoke(apiKey),
@@ -386,12 +444,14 @@ export function standInHandle(state: ExchangeState, running: RunningStandIn) {
 
 export type StandInHandle = ReturnType<typeof standInHandle>;
 
-export type Route = (url: URL, apiKey: string | undefined) => Reply;
+/** `body` is the request's raw body (form or JSON), for exchanges whose private calls are POSTs. */
+export type Route = (url: URL, apiKey: string | undefined, body: string) => Reply;
 
 /** How one exchange's protocol differs; everything else about serving it is shared. */
 export interface Protocol {
   /** The header carrying the API key (lower case). */
   apiKeyHeader: string;
+  /** By path for GET; by `'POST /path'` (any method, a space, the path) for other methods. */
   routes: Record<string, Route>;
   /** Paths that need a signature. */
   signed: ReadonlySet<string>;
@@ -425,8 +485,9 @@ export async function startStandIn(state: ExchangeState, protocol: Protocol) {
     return answer(request, url, body, apiKey);
   };
   const answer = (request: IncomingMessage, url: URL, body: string, apiKey?: string): Reply => {
-    const route = protocol.routes[url.pathname];
-    if (!route || request.method !== 'GET') return protocol.notFound;
+    const method = request.method ?? 'GET';
+    const route = protocol.routes[method === 'GET' ? url.pathname : `${method} ${url.pathname}`];
+    if (!route) return protocol.notFound;
     if (protocol.signed.has(url.pathname)) {
       const refused = protocol.authenticate(request, url, body, apiKey);
       if (refused) return refused;
@@ -437,7 +498,7 @@ export async function startStandIn(state: ExchangeState, protocol: Protocol) {
         };
       }
     }
-    return route(url, apiKey);
+    return route(url, apiKey, body);
   };
   const running = await serve((request, url, body) => {
     const apiKey = headerValue(request, protocol.apiKeyHeader);
