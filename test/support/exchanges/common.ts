@@ -134,6 +134,8 @@ const ARRIVALS_KEPT = 10_000;
 export class ExchangeState {
   readonly accounts = new Map<string, FakeAccount>();
   readonly prices = new Map<string, string>();
+  /** Every price each symbol has had, oldest first: what candles are cut from. */
+  readonly priceHistory = new Map<string, Array<{ at: number; last: string }>>();
   readonly markets = new Map<string, Market>();
   stats: Stats = emptyStats();
   private rules: Array<FaultRule & { left: number }> = [];
@@ -228,15 +230,56 @@ export class ExchangeState {
     this.account(apiKey).revoked = true;
   }
 
-  /** Lists a spot market (if new) and sets its last price, e.g. `setPrice('ETH/USDT', '3000.5')`. */
-  setPrice(symbol: string, last: string): void {
+  /**
+   * Lists a spot market (if new) and sets its last price, e.g. `setPrice('ETH/USDT', '3000.5')`;
+   * `at` (ms) back-dates it, for history (candles) before now.
+   */
+  setPrice(symbol: string, last: string, at = Date.now()): void {
     const [base, quote, extra] = symbol.split('/');
     if (!base || !quote || extra !== undefined) {
       throw new Error(`not a BASE/QUOTE symbol: ${symbol}`);
     }
     if (!/^\d+(\.\d+)?$/.test(last)) throw new Error(`not a decimal price: ${last}`);
     this.markets.set(symbol, { base, quote });
-    this.prices.set(symbol, last);
+    const history = this.priceHistory.get(symbol) ?? [];
+    history.push({ at, last });
+    history.sort((a, b) => a.at - b.at);
+    this.priceHistory.set(symbol, history);
+    // The last price is the latest in time, whatever order prices were set in.
+    this.prices.set(symbol, history[history.length - 1]?.last ?? last);
+  }
+
+  /**
+   * The candles of `symbol` from `since` (ms), `intervalMs` each, at most `limit`, oldest first:
+   * open, high, low, close of the prices set during each interval (the price in force at its start
+   * when none was set). Intervals before the symbol's first price have no candle.
+   */
+  candles(
+    symbol: string,
+    since: number,
+    intervalMs: number,
+    limit: number,
+  ): Array<{ openTime: number; open: string; high: string; low: string; close: string }> {
+    const history = this.priceHistory.get(symbol) ?? [];
+    const first = history[0];
+    if (!first) return [];
+    const start = Math.max(since - (since % intervalMs), first.at - (first.at % intervalMs));
+    const result = [];
+    for (let open = start; open <= Date.now() && result.length < limit; open += intervalMs) {
+      const before = history.filter((p) => p.at <= open).at(-1);
+      const during = history.filter((p) => p.at > open && p.at < open + intervalMs);
+      const series = [...(before ? [before.last] : []), ...during.map((p) => p.last)];
+      if (series.length === 0) continue;
+      const sorted = [...series].sort((a, b) => new Dec(a).comparedTo(b));
+      result.push({
+        openTime: open,
+        open: series[0]!,
+        high: sorted.at(-1)!,
+        low: sorted[0]!,
+        close: series.at(-1)!,
+      });
+    }
+    return result;
   }
 
   /** Adds a fault rule; `times: 0` removes the rules matching the same kind, path and key. */
@@ -437,7 +480,7 @@ export function standInHandle(state: ExchangeState, running: RunningStandIn) {
     addDeposit: (apiKey: string, transfer: Transfer) => state.addDeposit(apiKey, transfer),
     addWithdrawal: (apiKey: string, transfer: Transfer) => state.addWithdrawal(apiKey, transfer),
     revoke: (apiKey: string) => state.revoke(apiKey),
-    setPrice: (symbol: string, last: string) => state.setPrice(symbol, last),
+    setPrice: (symbol: string, last: string, at?: number) => state.setPrice(symbol, last, at),
     fail: (rule: FaultRule) => state.fail(rule),
   };
 }
