@@ -40,6 +40,53 @@ export interface WalletRead {
   readonly optional?: boolean;
 }
 
+/**
+ * How an exchange's deposit and withdrawal history is read: data, implemented once for every
+ * exchange by the connector (`ExchangeConnector.fetchTransfers`). Absent: ccxt's `fetchDeposits`
+ * and `fetchWithdrawals`, one call each from the cursor, no currency, no paging.
+ */
+export interface TransferHistoryRead {
+  /**
+   * `'separate'` (the default): ccxt `fetchDeposits` and `fetchWithdrawals`, each with its own
+   * cursor. `'combined'`: one ccxt `fetchDepositsWithdrawals` history (Bitfinex's movements),
+   * split by each row's `type` ('deposit' | 'withdrawal'); read from the older of the two cursors.
+   */
+  readonly calls?: 'separate' | 'combined';
+  /**
+   * The exchange needs a currency code per call (Coinbase through its accounts): the history is
+   * read once per asset the account holds now or held in its previous snapshot.
+   */
+  readonly byCurrency?: boolean;
+  /** How one history is paged; absent: one call returns everything since the cursor. */
+  readonly pages?: TransferPages;
+  /** Extra params passed to every history call (ccxt's own or the exchange's), e.g. a type. */
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Paging of a history, read until the cursor is reached whatever the page size (a page is never
+ * trusted to be the last because it is short: an exchange may cap lower than documented).
+ * - `'until'`: each call returns the newest `size` rows in `[since, until]`; the next page ends at
+ *   the oldest row of the previous one (Binance, OKX). `windowMs`: the longest span one call may
+ *   cover (Binance 90 days): the read walks from the cursor to now window by window.
+ *   `untilParam`: the exchange's own parameter for the end where ccxt's `params.until` does not
+ *   reach it (Binance withdrawals: `endTime`); `untilInclusive`: whether that end is inclusive
+ *   (Binance's `endTime` is; OKX's `after`, ccxt's `until` there, is not).
+ * - `'since'`: each call returns the oldest `size` rows from `since`; the next page starts at the
+ *   newest row of the previous one.
+ * - `'ccxt'`: ccxt's own `paginate: true` (`fetchPaginatedCall*`) is right for the exchange.
+ */
+export type TransferPages =
+  | {
+      readonly style: 'until';
+      readonly size: number;
+      readonly windowMs?: number;
+      readonly untilParam?: string;
+      readonly untilInclusive?: boolean;
+    }
+  | { readonly style: 'since'; readonly size: number }
+  | { readonly style: 'ccxt' };
+
 export type MarketConnector =
   | {
       readonly type: 'ccxt';
@@ -51,6 +98,8 @@ export type MarketConnector =
       readonly keyRequestsPerSecond?: number;
       /** The wallets an account's value is read from, in order; the first is the main one. */
       readonly wallets: readonly WalletRead[];
+      /** How deposits and withdrawals are read; absent: ccxt's plain calls from the cursor. */
+      readonly transfers?: TransferHistoryRead;
     }
   | { readonly type: 'chain'; readonly chain: 'ethereum' | 'bitcoin' };
 
@@ -125,6 +174,24 @@ const NO_MARKET_TYPES: readonly string[] = [];
 /** An exchange account read as one wallet: ccxt's default `fetchBalance()`. */
 const ONE_WALLET: readonly WalletRead[] = [{ name: 'spot', params: {} }];
 
+/**
+ * Binance's deposit and withdrawal histories: at most 1000 rows a call, newest first, within a
+ * `startTime`..`endTime` span of at most 90 days (ccxt drops `until` from a withdrawals call that
+ * has a `since`, so the end is sent as Binance's own inclusive `endTime`).
+ */
+const BINANCE_TRANSFERS: TransferHistoryRead = {
+  pages: {
+    style: 'until',
+    size: 1000,
+    windowMs: 90 * 24 * 60 * 60 * 1000,
+    untilParam: 'endTime',
+    untilInclusive: true,
+  },
+};
+
+/** OKX: at most 100 rows a call, newest first, `before`..`after` (ccxt's since and until). */
+const OKX_TRANSFERS: TransferHistoryRead = { pages: { style: 'until', size: 100 } };
+
 /** The catalog, one entry per market code, kept in market_code order. */
 const MARKETS: readonly Market[] = [
   {
@@ -139,6 +206,7 @@ const MARKETS: readonly Market[] = [
       exchangeId: 'binance',
       options: SPOT_MARKETS_ONLY,
       wallets: ONE_WALLET,
+      transfers: BINANCE_TRANSFERS,
     },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
@@ -155,6 +223,7 @@ const MARKETS: readonly Market[] = [
       exchangeId: 'binanceus',
       options: SPOT_MARKETS_ONLY,
       wallets: ONE_WALLET,
+      transfers: BINANCE_TRANSFERS,
     },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
@@ -262,7 +331,13 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}okex.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'okx', options: SPOT_MARKETS_ONLY, wallets: ONE_WALLET },
+    connector: {
+      type: 'ccxt',
+      exchangeId: 'okx',
+      options: SPOT_MARKETS_ONLY,
+      wallets: ONE_WALLET,
+      transfers: OKX_TRANSFERS,
+    },
     credentials: 'api_key_passphrase',
     capabilities: SPOT_EXCHANGE,
   },

@@ -6,6 +6,8 @@ export {
   type MarketConnector,
   type MarketCredentials,
   type MarketKind,
+  type TransferHistoryRead,
+  type TransferPages,
   type WalletRead,
 } from './catalog.ts';
 export { isValidAddress } from './addresses.ts';
