@@ -512,6 +512,16 @@ export interface Protocol {
   banned: Reply;
   /** Headers for every answer to `path` (e.g. Binance's used weight); called once a request. */
   headers?: (path: string) => Record<string, string>;
+  /**
+   * The API key of a request, where no header carries it as is (Coinbase: the `sub` of the
+   * JWT in `Authorization`); by default the `apiKeyHeader` value.
+   */
+  apiKeyOf?: (request: IncomingMessage) => string | undefined;
+  /**
+   * The route key of a path with ids in it (`/v2/accounts/abc/transactions` →
+   * `/v2/accounts/{id}/transactions`), for `routes` and `signed`; by default the path itself.
+   */
+  routeOf?: (path: string) => string;
 }
 
 /**
@@ -529,9 +539,10 @@ export async function startStandIn(state: ExchangeState, protocol: Protocol) {
   };
   const answer = (request: IncomingMessage, url: URL, body: string, apiKey?: string): Reply => {
     const method = request.method ?? 'GET';
-    const route = protocol.routes[method === 'GET' ? url.pathname : `${method} ${url.pathname}`];
+    const path = protocol.routeOf?.(url.pathname) ?? url.pathname;
+    const route = protocol.routes[method === 'GET' ? path : `${method} ${path}`];
     if (!route) return protocol.notFound;
-    if (protocol.signed.has(url.pathname)) {
+    if (protocol.signed.has(path)) {
       const refused = protocol.authenticate(request, url, body, apiKey);
       if (refused) return refused;
       if (apiKey && state.overLimit(apiKey)) {
@@ -544,7 +555,7 @@ export async function startStandIn(state: ExchangeState, protocol: Protocol) {
     return route(url, apiKey, body);
   };
   const running = await serve((request, url, body) => {
-    const apiKey = headerValue(request, protocol.apiKeyHeader);
+    const apiKey = protocol.apiKeyOf?.(request) ?? headerValue(request, protocol.apiKeyHeader);
     const answer = reply(request, url, body, apiKey);
     if (!protocol.headers || answer.hang) return answer;
     return { ...answer, headers: { ...protocol.headers(url.pathname), ...answer.headers } };
