@@ -47,6 +47,15 @@ export class SourceError extends Error {
 const IP_REFUSALS: RegExp[] = [
   /\bokx\b.*"code":"50110"/, // Your IP is not included in your API key's IP whitelist
   /\bbybit\b.*"retCode":10010\b/, // Unmatched IP, please check your API key's bound IP addresses
+  /\bkucoin\b.*"code":"400006"/, // Invalid request ip (the key's IP whitelist), HTTP 403
+];
+
+/**
+ * Definite refusals of the key that ccxt maps to no AuthenticationError (a plain ExchangeError,
+ * which would read as a passing failure and never lock): a wrong secret signs wrongly.
+ */
+const KEY_REFUSALS: RegExp[] = [
+  /\bkraken\b.*"EAPI:Invalid signature"/, // the secret does not sign for this key
 ];
 
 /** Binance's ban: -1003 "… IP banned until 1580000000000 …" (epoch ms). */
@@ -75,7 +84,11 @@ export function classifyCcxtError(
     const wait = retryAfterMs ?? (bannedUntil ? Number(bannedUntil) - now : DEFAULT_BAN_MS);
     return new SourceError('rate_limited', message, Math.max(0, wait), true);
   }
-  if (error instanceof ccxt.AuthenticationError) return new SourceError('credentials', message);
+  if (error instanceof ccxt.AuthenticationError || KEY_REFUSALS.some((p) => p.test(message))) {
+    return new SourceError('credentials', message);
+  }
+  // A 429 is a rate limit whatever ccxt made of its body (KuCoin's 429000 is a plain ExchangeError).
+  if (status === 429) return new SourceError('rate_limited', message, retryAfterMs);
   if (error instanceof ccxt.DDoSProtection || error instanceof ccxt.RateLimitExceeded) {
     return new SourceError('rate_limited', message, retryAfterMs);
   }

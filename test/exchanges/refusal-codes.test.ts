@@ -28,6 +28,8 @@ describe('refusals of this IP: reported, retried next round, never a lock', () =
       200,
       { retCode: 10010, retMsg: 'Unmatched IP, please check your API key bound IP addresses.' },
     ],
+    // ccxt: AuthenticationError, like a wrong key; KuCoin sends it for the key's IP whitelist.
+    ['kucoin', 403, { code: '400006', msg: 'Invalid request ip' }],
   ])('%s %j', async (exchangeId, status, body) => {
     const failure = classifyCcxtError(await ccxtError(exchangeId, status, body));
     expect(failure.kind).toBe('ip_refused');
@@ -45,6 +47,14 @@ describe('definite refusals of the key lock it', () => {
     ],
     // Ambiguous (key, IP or permission), but also Binance's answer for a deleted key: it locks.
     ['binance', 401, { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' }],
+    ['kucoin', 401, { code: '400003', msg: 'KC-API-KEY not exists' }],
+    ['kucoin', 401, { code: '400004', msg: 'Invalid KC-API-PASSPHRASE' }],
+    ['kucoin', 401, { code: '400005', msg: 'Invalid KC-API-SIGN' }],
+    ['kucoin', 403, { code: '400007', msg: 'Access Denied' }],
+    ['kraken', 200, { error: ['EAPI:Invalid key'] }],
+    // ccxt: a plain ExchangeError; Kraken's answer to a secret that does not sign for the key.
+    ['kraken', 200, { error: ['EAPI:Invalid signature'] }],
+    ['kraken', 200, { error: ['EGeneral:Permission denied'] }],
   ])('%s %j', async (exchangeId, status, body) => {
     const failure = classifyCcxtError(await ccxtError(exchangeId, status, body));
     expect(failure.kind).toBe('credentials');
@@ -61,8 +71,14 @@ describe('busy and rate-limit codes: retried, never a lock', () => {
       'unavailable',
     ],
     ['bybit', 200, { retCode: 10006, retMsg: 'Too many visits!' }, 'rate_limited'],
+    // ccxt: a plain ExchangeError (429000 is not in its table); the 429 status says what it is.
+    ['kucoin', 429, { code: '429000', msg: 'Too Many Requests' }, 'rate_limited'],
+    ['kraken', 200, { error: ['EAPI:Rate limit exceeded'] }, 'rate_limited'],
+    // A clock out of KuCoin's 5 s window, or a Kraken nonce out of order: retried, not the key.
+    ['kucoin', 400, { code: '400002', msg: 'Invalid KC-API-TIMESTAMP' }, 'unavailable'],
+    ['kraken', 200, { error: ['EAPI:Invalid nonce'] }, 'unavailable'],
   ])('%s %j', async (exchangeId, status, body, kind) => {
-    const failure = classifyCcxtError(await ccxtError(exchangeId, status, body));
+    const failure = classifyCcxtError(await ccxtError(exchangeId, status, body), undefined, status);
     expect(failure.kind).toBe(kind);
     expect(failure.banned).toBe(false);
   });
