@@ -192,6 +192,38 @@ const BINANCE_TRANSFERS: TransferHistoryRead = {
 /** OKX: at most 100 rows a call, newest first, `before`..`after` (ccxt's since and until). */
 const OKX_TRANSFERS: TransferHistoryRead = { pages: { style: 'until', size: 100 } };
 
+/**
+ * A Bitfinex account: its exchange (spot), margin and funding wallets, all in one `auth/r/wallets`
+ * answer that ccxt filters by `type`. Margin collateral and funding (lending) balances are the
+ * user's as much as the exchange wallet's, and moves between the three must not look like
+ * withdrawals; borrowed funds and open positions' profit are not read.
+ */
+const BITFINEX_WALLETS: readonly WalletRead[] = [
+  { name: 'exchange', params: { type: 'exchange' } },
+  { name: 'margin', params: { type: 'margin' } },
+  { name: 'funding', params: { type: 'funding' } },
+];
+
+/**
+ * Bitfinex: deposits and withdrawals are one `movements/hist` (ccxt `fetchDepositsWithdrawals`),
+ * newest first, at most 1000 a call, within `start`..`end` (ms, inclusive).
+ */
+const BITFINEX_TRANSFERS: TransferHistoryRead = {
+  calls: 'combined',
+  pages: { style: 'until', size: 1000, untilParam: 'end', untilInclusive: true },
+};
+
+/**
+ * Coinbase: each currency's account has its own v2 `transactions` (crypto sends and fiat
+ * deposits and withdrawals; ccxt `fetchDepositsWithdrawals(code)` finds the account), newest
+ * first, 100 at most a call, with no time filter.
+ */
+const COINBASE_TRANSFERS: TransferHistoryRead = {
+  calls: 'combined',
+  byCurrency: true,
+  params: { limit: 100 },
+};
+
 /** The catalog, one entry per market code, kept in market_code order. */
 const MARKETS: readonly Market[] = [
   {
@@ -246,7 +278,12 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}bitfinex.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'bitfinex', wallets: ONE_WALLET },
+    connector: {
+      type: 'ccxt',
+      exchangeId: 'bitfinex',
+      wallets: BITFINEX_WALLETS,
+      transfers: BITFINEX_TRANSFERS,
+    },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
@@ -274,9 +311,17 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}coinbase.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    // ccxt's `coinbase` is Coinbase Advanced: key + secret only. The passphrase belonged to
-    // the retired Coinbase Pro API (ccxt `coinbaseexchange`).
-    connector: { type: 'ccxt', exchangeId: 'coinbase', wallets: ONE_WALLET },
+    // ccxt's `coinbase` is Coinbase Advanced: a CDP key's name (organizations/…/apiKeys/…) and
+    // its EC private key (PEM) as the secret, no passphrase (that was the retired Coinbase Pro
+    // API, ccxt `coinbaseexchange`). ccxt signs each request with an ES256 JWT from them.
+    connector: {
+      type: 'ccxt',
+      exchangeId: 'coinbase',
+      // Balances from Advanced Trade's accounts list (available + hold per currency).
+      options: { fetchBalance: 'v3PrivateGetBrokerageAccounts' },
+      wallets: [{ name: 'accounts', params: {} }],
+      transfers: COINBASE_TRANSFERS,
+    },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
