@@ -156,6 +156,9 @@ export class ExchangeClients {
       client.secret = '';
       client.password = '';
       client.last_response_headers = undefined;
+      // Nor the key's accounts, which ccxt caches on the instance (Coinbase looks up each
+      // currency's account id there): the next key would be read with them.
+      Object.assign(client, { accounts: undefined, accountsById: undefined });
       this.lastStatus.delete(client);
       const pristine = this.pristineOptions.get(client);
       if (pristine) client.options = client.deepExtend({}, pristine);
