@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { notFound } from '../errors.ts';
+import { findMarket } from '../markets/index.ts';
 import type { Storage } from '../storage/database.ts';
+import type { WalletShare } from '../storage/schema.ts';
 import { isLive } from '../sync/account-sync.ts';
 import { Dec } from '../valuation/index.ts';
 
@@ -10,6 +12,8 @@ export interface HoldingLine {
   /** null: no price route on the price source; left out of the account's value. */
   usd_price: string | null;
   usd_value: string | null;
+  /** Which wallets of the exchange account held it, in the catalog's order; [] for an address. */
+  wallets: WalletShare[];
 }
 
 export interface AccountDetails {
@@ -48,9 +52,14 @@ export async function accountDetails(storage: Storage, accountId: number): Promi
     .executeTakeFirst();
   const assets = snapshot
     ? (
-        await sql<{ asset: string; amount: string; usd_price: string | null }>`
-          SELECT asset, amount, usd_price FROM snapshot_assets WHERE snapshot_id = ${snapshot.id}
-          ORDER BY asset`.execute(storage.db)
+        await sql<{
+          asset: string;
+          amount: string;
+          usd_price: string | null;
+          wallets: WalletShare[] | null;
+        }>`
+          SELECT asset, amount, usd_price, wallets FROM snapshot_assets
+          WHERE snapshot_id = ${snapshot.id} ORDER BY asset`.execute(storage.db)
       ).rows
     : [];
   return {
@@ -75,10 +84,18 @@ export async function accountDetails(storage: Storage, accountId: number): Promi
           usd_value: new Dec(snapshot.usd_value).toFixed(),
         }
       : null,
-    holdings: assets.map((line) => ({
+    holdings: assets.map(({ wallets, ...line }) => ({
       ...line,
       usd_value:
         line.usd_price === null ? null : new Dec(line.amount).times(line.usd_price).toFixed(),
+      wallets: wallets ?? mainWalletShare(account.market_code, line.amount),
     })),
   };
+}
+
+/** No wallets stored: the main wallet held it all (an address has none to name). */
+function mainWalletShare(marketCode: string, amount: string): WalletShare[] {
+  const connector = findMarket(marketCode)?.connector;
+  const main = connector?.type === 'ccxt' ? connector.wallets[0]?.name : undefined;
+  return main ? [{ wallet: main, amount }] : [];
 }

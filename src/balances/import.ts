@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox';
 import { AppError, type ErrorAttributes } from '../errors.ts';
 import type { Change, ChangeBus } from '../storage/changes.ts';
 import type { Storage } from '../storage/database.ts';
-import type { Database } from '../storage/schema.ts';
+import type { Database, WalletShare } from '../storage/schema.ts';
 import { DECIMAL_PATTERN, validate } from '../validation.ts';
 
 const Decimal = Type.String({ pattern: DECIMAL_PATTERN, maxLength: 80 });
@@ -173,9 +173,17 @@ const CHUNK = 500;
 
 /** Writes snapshots and their assets set-wise (three statements per chunk, not per record); shared
  * by imports and live sync. Refuses a second snapshot of an account at the same moment. */
+/**
+ * A snapshot to write: an imported record, or a synced reading whose assets may say which
+ * wallets held them (null or absent: all in the account's main wallet).
+ */
+export type SnapshotToInsert = Omit<SnapshotRecord, 'assets'> & {
+  assets: Array<SnapshotRecord['assets'][number] & { wallets?: WalletShare[] | null }>;
+};
+
 export async function insertSnapshots(
   tx: Transaction<Database>,
-  records: SnapshotRecord[],
+  records: SnapshotToInsert[],
   owners: Map<number, number>,
 ): Promise<void> {
   const snapshots = await tx
@@ -202,10 +210,11 @@ export async function insertSnapshots(
     });
   }
   const assets = records.flatMap((record) =>
-    record.assets.map((asset) => ({
+    record.assets.map(({ wallets, ...asset }) => ({
       snapshot_id: stored.get(momentOf(record.account_id, record.at)) ?? 0,
       user_id: owners.get(record.account_id) ?? 0,
       ...asset,
+      wallets: wallets ? JSON.stringify(wallets) : null,
     })),
   );
   for (let i = 0; i < assets.length; i += CHUNK) {

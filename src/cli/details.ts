@@ -45,7 +45,13 @@ export function detailLines(d: AccountDetails): string[] {
       h.usd_price === null
         ? 'no price (left out of the value)'
         : `${h.usd_value} USD @ ${h.usd_price}`;
-    lines.push(`    ${h.asset.padEnd(8)} ${h.amount.padStart(24)}  ${value}`);
+    lines.push(`    ${h.asset.padEnd(8)} ${h.amount.padStart(24)}  ${value}${walletsNote(h)}`);
   }
   return lines;
+}
+
+/** Where an exchange account held the asset: "  (spot 0.5, funding 0.25)"; nothing for an address. */
+function walletsNote(h: AccountDetails['holdings'][number]): string {
+  if (h.wallets.length === 0) return '';
+  return `  (${h.wallets.map((share) => `${share.wallet} ${share.amount}`).join(', ')})`;
 }

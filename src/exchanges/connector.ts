@@ -6,6 +6,7 @@ import { Dec } from '../valuation/index.ts';
 import { ExchangePaused, type ExchangeClients, type ExchangeCredentials } from './clients.ts';
 import { SourceError, classifyCcxtError, parseRetryAfter } from './failures.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
+import { readImplicitWallet } from './implicit-wallet.ts';
 
 /** Where to resume reading deposits and withdrawals (exchange time); undefined = from the start. */
 export interface TransferCursors {
@@ -54,6 +55,7 @@ export class ExchangeConnector {
 
   private fetchWallet(credentials: ExchangeCredentials, wallet: WalletRead): Promise<Holdings> {
     return this.keyed(credentials, async (client) => {
+      if (wallet.implicit) return readImplicitWallet(client, wallet.implicit, wallet.params);
       const balance = await client.fetchBalance({ ...wallet.params });
       // ccxt hands back an unparseable answer as its raw text, and an empty balance parsed
       // from it: that is not an empty account.

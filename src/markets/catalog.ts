@@ -38,6 +38,32 @@ export interface WalletRead {
    * leaves it out instead of failing the account. The account's first wallet is never optional.
    */
   readonly optional?: boolean;
+  /**
+   * For a wallet ccxt's unified `fetchBalance` does not name (Binance Simple Earn): read with
+   * this ccxt implicit-API method instead, called with `params`, signed like any private call.
+   */
+  readonly implicit?: ImplicitWalletRead;
+}
+
+/** How an implicit-API answer lists a wallet's holdings: rows of asset and amount, maybe paged. */
+export interface ImplicitWalletRead {
+  /** ccxt's implicit method, e.g. `sapiGetSimpleEarnFlexiblePosition`. */
+  readonly method: string;
+  /** The answer's list of rows (a field of the answer), each row's asset field and amount field. */
+  readonly rows: string;
+  readonly asset: string;
+  readonly amount: string;
+  /**
+   * Paged by page number: `param` from `first`, `size` rows a page (sent as `sizeParam`), until
+   * the answer's `total` rows are read or a page comes back short.
+   */
+  readonly pages?: {
+    readonly param: string;
+    readonly first: number;
+    readonly sizeParam: string;
+    readonly size: number;
+    readonly total: string;
+  };
 }
 
 /**
@@ -224,6 +250,61 @@ const COINBASE_TRANSFERS: TransferHistoryRead = {
   params: { limit: 100 },
 };
 
+/** Binance's Simple Earn positions are paged by `current` (from 1) and `size` (at most 100). */
+const SIMPLE_EARN_PAGES = {
+  param: 'current',
+  first: 1,
+  sizeParam: 'size',
+  size: 100,
+  total: 'total',
+};
+
+/**
+ * A Binance account: spot, funding and Simple Earn (flexible and locked positions). Only spot is
+ * required. Funding and Simple Earn are SAPI reads that some keys are refused (sub-account and
+ * regional keys: -1002 "not authorized"), and such a key's spot value is still right, so they
+ * are read where the key may. Simple Earn has no ccxt `fetchBalance` type (`savings` is the
+ * retired lending API): its position lists are read directly.
+ */
+const BINANCE_WALLETS: readonly WalletRead[] = [
+  { name: 'spot', params: { type: 'spot' } },
+  { name: 'funding', params: { type: 'funding' }, optional: true },
+  {
+    name: 'earn-flexible',
+    params: {},
+    optional: true,
+    implicit: {
+      method: 'sapiGetSimpleEarnFlexiblePosition',
+      rows: 'rows',
+      asset: 'asset',
+      amount: 'totalAmount',
+      pages: SIMPLE_EARN_PAGES,
+    },
+  },
+  {
+    name: 'earn-locked',
+    params: {},
+    optional: true,
+    implicit: {
+      method: 'sapiGetSimpleEarnLockedPosition',
+      rows: 'rows',
+      asset: 'asset',
+      amount: 'amount',
+      pages: SIMPLE_EARN_PAGES,
+    },
+  },
+];
+
+/**
+ * An OKX account: trading and funding. Neither is optional: both answer to the key's one Read
+ * permission, so a key refused either is refused the account, and leaving funding out would
+ * show its assets as withdrawn.
+ */
+const OKX_WALLETS: readonly WalletRead[] = [
+  { name: 'trading', params: { type: 'trading' } },
+  { name: 'funding', params: { type: 'funding' } },
+];
+
 /** The catalog, one entry per market code, kept in market_code order. */
 const MARKETS: readonly Market[] = [
   {
@@ -237,7 +318,7 @@ const MARKETS: readonly Market[] = [
       type: 'ccxt',
       exchangeId: 'binance',
       options: SPOT_MARKETS_ONLY,
-      wallets: ONE_WALLET,
+      wallets: BINANCE_WALLETS,
       transfers: BINANCE_TRANSFERS,
     },
     credentials: 'api_key',
@@ -380,7 +461,7 @@ const MARKETS: readonly Market[] = [
       type: 'ccxt',
       exchangeId: 'okx',
       options: SPOT_MARKETS_ONLY,
-      wallets: ONE_WALLET,
+      wallets: OKX_WALLETS,
       transfers: OKX_TRANSFERS,
     },
     credentials: 'api_key_passphrase',

@@ -1,6 +1,7 @@
 export {
   findMarket,
   listMarkets,
+  type ImplicitWalletRead,
   type Market,
   type MarketCapabilities,
   type MarketConnector,

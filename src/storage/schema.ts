@@ -91,6 +91,17 @@ export interface SnapshotAssetsTable {
   amount: string;
   /** Null when the asset had no price route: left out of the value, never valued at 0. */
   usd_price: string | null;
+  /**
+   * Which wallets held it, in the catalog's order, when not all in the account's main wallet;
+   * null otherwise (and for every snapshot older than wallet reads).
+   */
+  wallets: ColumnType<WalletShare[] | null, string | null | undefined, never>;
+}
+
+/** One wallet's part of a snapshot asset: `{ wallet: 'funding', amount: '0.25' }`. */
+export interface WalletShare {
+  wallet: string;
+  amount: string;
 }
 
 export interface TransfersTable {

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import { insertSnapshots } from '../balances/import.ts';
 import { Dec } from '../valuation/index.ts';
-import type { Database } from '../storage/schema.ts';
+import type { Database, WalletShare } from '../storage/schema.ts';
 import type { Reading } from './reading.ts';
 
 interface Owner {
@@ -33,6 +33,7 @@ export async function recordReading(
           asset,
           amount,
           usd_price: price(asset),
+          wallets: walletShares(reading.wallets, asset),
         })),
       },
     ],
@@ -63,6 +64,21 @@ export async function recordReading(
     )
     .onConflict((conflict) => conflict.columns(['account_id', 'external_id']).doNothing())
     .execute();
+}
+
+/**
+ * Which wallets held `asset`, in the catalog's order; null when the main (first) wallet held all
+ * of it, as every one-wallet account and every older snapshot does.
+ */
+function walletShares(wallets: Reading['wallets'], asset: string): WalletShare[] | null {
+  const shares: WalletShare[] = [];
+  for (const [wallet, holdings] of wallets) {
+    const amount = holdings.get(asset);
+    if (amount !== undefined) shares.push({ wallet, amount });
+  }
+  const main = wallets.keys().next().value;
+  const onlyMain = shares.length === 0 || (shares.length === 1 && shares[0]?.wallet === main);
+  return onlyMain ? null : shares;
 }
 
 async function latestHoldings(

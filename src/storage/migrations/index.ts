@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as initial from './0001_initial.ts';
 import * as sync from './0002_sync.ts';
 import * as exchangePauses from './0003_exchange_pauses.ts';
+import * as snapshotWallets from './0004_snapshot_wallets.ts';
 
 /** Versioned migrations, applied in name order at start. Add new ones; never edit old ones. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_sync': sync,
   '0003_exchange_pauses': exchangePauses,
+  '0004_snapshot_wallets': snapshotWallets,
 };
 
 export const migrationProvider: MigrationProvider = {

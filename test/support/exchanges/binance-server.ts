@@ -1,7 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { Dec } from '../../../src/valuation/index.ts';
 import {
   ExchangeState,
+  MAIN_WALLET,
   numberParam,
   startStandIn,
   transfersBetween,
@@ -9,6 +11,7 @@ import {
   type Reply,
   type Route,
   type Transfer,
+  type Balance,
 } from './common.ts';
 
 // A local server speaking Binance's spot REST protocol, as ccxt's `binance` uses it: public
@@ -46,6 +49,8 @@ const AHEAD = error(
   "Timestamp for this request was 1000ms ahead of the server's time.",
 );
 const BAD_RECV_WINDOW = error(400, -1131, 'recvWindow must be less than 60000');
+/** What Binance answers a key that may not use an endpoint (a sub-account's, a region's). */
+const NOT_AUTHORIZED = error(401, -1002, 'You are not authorized to execute this request.');
 
 /** History without `startTime`/`endTime` covers the last 90 days, as Binance's does. */
 const DEFAULT_HISTORY_MS = 90 * 24 * 60 * 60 * 1000;
@@ -59,12 +64,36 @@ const WEIGHTS: Record<string, number> = {
   '/api/v3/account': 20,
   '/sapi/v1/capital/deposit/hisrec': 1,
   '/sapi/v1/capital/withdraw/history': 10,
+  '/sapi/v1/asset/get-funding-asset': 1,
+  '/sapi/v1/simple-earn/flexible/position': 150,
+  '/sapi/v1/simple-earn/locked/position': 150,
 };
+
+/** The stand-in's wallet names for an account's wallets besides spot (`MAIN_WALLET`). */
+export const BINANCE_WALLETS = {
+  funding: 'funding',
+  earnFlexible: 'earn-flexible',
+  earnLocked: 'earn-locked',
+} as const;
+
+const FUNDING_PATH = '/sapi/v1/asset/get-funding-asset';
+const EARN_FLEXIBLE_PATH = '/sapi/v1/simple-earn/flexible/position';
+const EARN_LOCKED_PATH = '/sapi/v1/simple-earn/locked/position';
 
 export type FakeBinance = Awaited<ReturnType<typeof startFakeBinance>>;
 
 export async function startFakeBinance(options: ExchangeOptions = {}) {
   const state = new ExchangeState(options);
+  /** `key wallet` pairs the key may not read: answered Binance's -1002. */
+  const denied = new Set<string>();
+  const walletRoute =
+    (wallet: string, answer: (ledger: Map<string, Balance>, params: URLSearchParams) => Reply) =>
+    (url: URL, apiKey: string | undefined, body: string): Reply => {
+      if (denied.has(`${apiKey} ${wallet}`)) return NOT_AUTHORIZED;
+      // A POST carries its parameters in the form body, a GET in the query string.
+      const params = body ? new URLSearchParams(body) : url.searchParams;
+      return answer(state.wallet(apiKey ?? '', wallet), params);
+    };
 
   const routes: Record<string, Route> = {
     '/api/v3/ping': () => ok({}),
@@ -76,6 +105,15 @@ export async function startFakeBinance(options: ExchangeOptions = {}) {
       ok(history(state.account(apiKey ?? '').deposits, url).map(depositRecord)),
     '/sapi/v1/capital/withdraw/history': (url, apiKey) =>
       ok(history(state.account(apiKey ?? '').withdrawals, url).map(withdrawalRecord)),
+    [`POST ${FUNDING_PATH}`]: walletRoute(BINANCE_WALLETS.funding, (ledger, params) =>
+      ok(fundingAssets(ledger, params)),
+    ),
+    [EARN_FLEXIBLE_PATH]: walletRoute(BINANCE_WALLETS.earnFlexible, (ledger, params) =>
+      earnPage(ledger, params, flexiblePosition),
+    ),
+    [EARN_LOCKED_PATH]: walletRoute(BINANCE_WALLETS.earnLocked, (ledger, params) =>
+      earnPage(ledger, params, lockedPosition),
+    ),
   };
 
   // Used weight of the current minute, for the whole server (Binance counts it per IP).
@@ -96,19 +134,30 @@ export async function startFakeBinance(options: ExchangeOptions = {}) {
     return { 'X-MBX-USED-WEIGHT-1M': String(used.api) };
   };
 
-  return startStandIn(state, {
+  const handle = await startStandIn(state, {
     apiKeyHeader: 'x-mbx-apikey',
     routes,
     signed: new Set([
       '/api/v3/account',
       '/sapi/v1/capital/deposit/hisrec',
       '/sapi/v1/capital/withdraw/history',
+      FUNDING_PATH,
+      EARN_FLEXIBLE_PATH,
+      EARN_LOCKED_PATH,
     ]),
     authenticate: (request, url, body, apiKey) => authenticate(state, request, url, body, apiKey),
     notFound: error(404, -1100, 'Unknown endpoint.'),
     rateLimited: RATE_LIMITED,
     banned: BANNED,
     headers,
+  });
+  // Assigned onto the handle, not spread: its `stats` is a getter.
+  return Object.assign(handle, {
+    /** The key may no longer read `wallet` (funding, earn-…): Binance's -1002 from then on. */
+    denyWallet: (apiKey: string, wallet: string) => {
+      if (wallet === MAIN_WALLET) throw new Error('a key refused spot is refused: use revoke');
+      denied.add(`${apiKey} ${wallet}`);
+    },
   });
 }
 
@@ -125,17 +174,20 @@ function authenticate(
   if (!apiKey || !/^[A-Za-z0-9_-]{1,128}$/.test(apiKey)) return KEY_FORMAT;
   const account = state.accounts.get(apiKey);
   if (!account || account.revoked) return INVALID_KEY;
-  const timestamp = numberParam(url, 'timestamp');
+  // Parameters come in the query string (GET) or the form body (POST), or both.
+  const params = new URLSearchParams([url.search.slice(1), body].filter(Boolean).join('&'));
+  const timestamp = numberOf(params.get('timestamp'));
   if (timestamp === undefined) return missing('timestamp');
-  const signature = url.searchParams.get('signature');
+  const signature = params.get('signature');
   if (!signature) return missing('signature');
-  // The signed payload: the query string as sent, without the signature, then the body.
+  // The signed payload: the query string as sent, then the body, each without the signature.
   const query = (request.url ?? '').split('?')[1] ?? '';
-  const payload =
-    query
+  const unsigned = (text: string) =>
+    text
       .split('&')
       .filter((part) => !part.startsWith('signature='))
-      .join('&') + body;
+      .join('&');
+  const payload = unsigned(query) + unsigned(body);
   const expected = createHmac('sha256', account.secret).update(payload).digest('hex');
   if (
     signature.length !== expected.length ||
@@ -143,13 +195,103 @@ function authenticate(
   ) {
     return BAD_SIGNATURE;
   }
-  const recvWindow = numberParam(url, 'recvWindow') ?? 5000;
+  const recvWindow = numberOf(params.get('recvWindow')) ?? 5000;
   if (recvWindow > 60_000) return BAD_RECV_WINDOW;
   const now = Date.now();
   if (timestamp > now + 1000) return AHEAD;
   if (now - timestamp > recvWindow) return OUTSIDE_WINDOW;
   return undefined;
 }
+
+/** A parameter as a finite number, or undefined when absent or not a number. */
+function numberOf(text: string | null): number | undefined {
+  if (text === null || text === '') return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+const totalOf = (b: Balance) => new Dec(b.free).plus(b.locked).toFixed();
+
+/** The funding wallet as `get-funding-asset` lists it: assets held, `asset` filters. */
+function fundingAssets(ledger: Map<string, Balance>, params: URLSearchParams) {
+  const wanted = params.get('asset');
+  return [...ledger]
+    .filter(([asset, b]) => (!wanted || asset === wanted) && !new Dec(totalOf(b)).isZero())
+    .map(([asset, b]) => ({
+      asset,
+      free: b.free,
+      locked: '0',
+      freeze: b.locked,
+      withdrawing: '0',
+      btcValuation: '0',
+    }));
+}
+
+type EarnRow = (asset: string, balance: Balance, index: number) => Record<string, unknown>;
+
+/** A Simple Earn position list: `{rows, total}`, paged by `current` (from 1) and `size`. */
+function earnPage(ledger: Map<string, Balance>, params: URLSearchParams, row: EarnRow): Reply {
+  const wanted = params.get('asset');
+  const size = numberOf(params.get('size')) ?? 10;
+  const current = numberOf(params.get('current')) ?? 1;
+  if (size < 1 || size > 100 || current < 1) {
+    return error(
+      400,
+      -1102,
+      "Mandatory parameter 'size' was not sent, was empty/null, or malformed.",
+    );
+  }
+  const rows = [...ledger]
+    .filter(([asset, b]) => (!wanted || asset === wanted) && !new Dec(totalOf(b)).isZero())
+    .map(([asset, b], index) => row(asset, b, index));
+  return ok({ rows: rows.slice((current - 1) * size, current * size), total: rows.length });
+}
+
+const flexiblePosition: EarnRow = (asset, b) => ({
+  totalAmount: totalOf(b),
+  tierAnnualPercentageRate: { '0-5BTC': 0.05, '5-10BTC': 0.03 },
+  latestAnnualPercentageRate: '0.02599895',
+  yesterdayAirdropPercentageRate: '0',
+  asset,
+  airDropAsset: asset,
+  canRedeem: true,
+  collateralAmount: '0',
+  productId: `${asset}001`,
+  yesterdayRealTimeRewards: '0',
+  cumulativeBonusRewards: '0',
+  cumulativeRealTimeRewards: '0',
+  cumulativeTotalRewards: '0',
+  autoSubscribe: true,
+});
+
+const lockedPosition: EarnRow = (asset, b, index) => ({
+  positionId: 100_000 + index,
+  parentPositionId: 0,
+  projectId: `${asset}*90`,
+  asset,
+  amount: totalOf(b),
+  purchaseTime: String(Date.now() - 86_400_000),
+  duration: '90',
+  accrualDays: '1',
+  rewardAsset: asset,
+  APY: '0.05',
+  rewardAmt: '0',
+  nextPay: '0',
+  nextPayDate: String(Date.now() + 86_400_000),
+  payPeriod: '1',
+  redeemAmountEarly: totalOf(b),
+  rewardsEndDate: String(Date.now() + 89 * 86_400_000),
+  deliverDate: String(Date.now() + 90 * 86_400_000),
+  redeemPeriod: '1',
+  redeemingAmt: '0',
+  redeemTo: 'SPOT',
+  canRedeemEarly: true,
+  canFastRedemption: false,
+  autoSubscribe: true,
+  type: 'NORMAL',
+  status: 'HOLDING',
+  canReStake: true,
+});
 
 function exchangeInfo(state: ExchangeState) {
   return {

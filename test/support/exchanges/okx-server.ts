@@ -11,6 +11,7 @@ import {
   type Reply,
   type Route,
   type Transfer,
+  type Balance,
 } from './common.ts';
 
 // A local server speaking OKX's v5 REST protocol, as ccxt's `okx` uses it for spot: instruments
@@ -40,6 +41,9 @@ const BAD_SIGN = error(401, '50113', 'Invalid Sign');
 const BAD_PASSPHRASE = error(401, '50105', 'Invalid OK-ACCESS-PASSPHRASE');
 const EXPIRED = error(401, '50102', 'Timestamp request expired');
 
+/** The stand-in's name for the funding account; the trading account is `MAIN_WALLET`. */
+export const OKX_FUNDING = 'funding';
+
 /** OKX refuses a timestamp more than 30 s away from its clock. */
 const MAX_SKEW_MS = 30_000;
 
@@ -56,6 +60,8 @@ export async function startFakeOkx(options: ExchangeOptions = {}) {
       ok(url.searchParams.get('instType') === 'SPOT' ? tickers(state) : []),
     '/api/v5/asset/currencies': (url) => ok(currencies(state, url)),
     '/api/v5/account/balance': (url, apiKey) => ok(balance(state, apiKey ?? '', url)),
+    '/api/v5/asset/balances': (url, apiKey) =>
+      ok(fundingBalances(state.wallet(apiKey ?? '', OKX_FUNDING), url)),
     '/api/v5/asset/deposit-history': (url, apiKey) =>
       ok(history(state.account(apiKey ?? '').deposits, url).map(depositRecord)),
     '/api/v5/asset/withdrawal-history': (url, apiKey) =>
@@ -67,6 +73,7 @@ export async function startFakeOkx(options: ExchangeOptions = {}) {
     signed: new Set([
       '/api/v5/asset/currencies',
       '/api/v5/account/balance',
+      '/api/v5/asset/balances',
       '/api/v5/asset/deposit-history',
       '/api/v5/asset/withdrawal-history',
     ]),
@@ -278,6 +285,18 @@ function balance(state: ExchangeState, apiKey: string, url: URL) {
       upl: '',
     },
   ];
+}
+
+/** The funding account as `asset/balances` lists it: assets held, `ccy` filters. */
+function fundingBalances(ledger: Map<string, Balance>, url: URL) {
+  const wanted = currencyFilter(url);
+  const rows = [];
+  for (const [ccy, b] of ledger) {
+    const bal = new Dec(b.free).plus(b.locked);
+    if ((wanted && !wanted.has(ccy)) || bal.isZero()) continue;
+    rows.push({ availBal: b.free, bal: bal.toFixed(), ccy, frozenBal: b.locked });
+  }
+  return rows;
 }
 
 /**
