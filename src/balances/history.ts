@@ -4,9 +4,10 @@ import {
   DAY_MS,
   Dec,
   PERIOD_MS,
+  TRANSFER_BTC_PLACES,
+  type AssetMoves,
+  type MovedSums,
   type SnapshotPoint,
-  type TransferPoint,
-  type UnpricedTransfer,
   type ValuationInput,
 } from '../valuation/index.ts';
 
@@ -41,20 +42,25 @@ interface WindowRow {
   next_period: Date | null;
 }
 
-interface TransferRow {
+interface MovesRow {
   account_id: number;
-  at: Date;
   asset: string;
-  amount: string;
-  usd_price: string | null;
-  btc_usd_price: string;
-  kind: 'deposit' | 'withdrawal';
+  day_usd: string | null;
+  day_btc: string | null;
+  day_unpriced: boolean | null;
+  period_usd: string | null;
+  period_btc: string | null;
+  period_unpriced: boolean | null;
+  total_usd: string | null;
+  total_btc: string | null;
+  total_unpriced: boolean | null;
 }
 
 /**
  * Loads what the profit model needs for each account, with index lookups only: the snapshots
- * that open and close each window (never the whole history), the transfers, and the next moment
- * the answer would change — so a cached page knows when it expires.
+ * that open and close each window (never the whole history), the transfers summed per window
+ * and asset in SQL (never the transfers themselves), and the next moment the answer would
+ * change — so a cached page knows when it expires.
  */
 export async function loadHistories(
   storage: Storage,
@@ -89,27 +95,88 @@ export async function loadHistories(
     LEFT JOIN LATERAL (SELECT id, taken_at, usd_value, btc_usd_price FROM balance_snapshots s
       WHERE s.account_id = a.id ORDER BY taken_at ASC LIMIT 1) f ON true
     WHERE a.id IN (${ids})`.execute(storage.db);
-  const transfers = await sql<TransferRow>`
-    SELECT account_id, at, asset, amount, usd_price, btc_usd_price, kind FROM transfers
-    WHERE account_id IN (${ids}) AND at <= ${now} ORDER BY at`.execute(storage.db);
-
-  const { priced, unpriced } = groupTransfers(transfers.rows);
-  const assets = await holdingsToLeaveOut(storage, windows.rows, unpriced);
+  const moved = await loadMovedSums(storage, windows.rows);
+  const movedUnpriced = new Map(
+    [...moved].map(([id, sums]) => [
+      id,
+      [...sums.total].filter(([, m]) => m.unpriced).map(([asset]) => asset),
+    ]),
+  );
+  const assets = await holdingsToLeaveOut(storage, windows.rows, movedUnpriced);
   for (const row of windows.rows) {
     const at = (id: number | null) => (id === null ? undefined : assets.get(id));
-    const first = point(row.first_at, row.first_usd, row.first_btc, at(row.first_id));
-    const latest = point(row.latest_at, row.latest_usd, row.latest_btc, at(row.latest_id));
-    const inSpan = (t: { at: Date }) =>
-      first !== null && latest !== null && t.at > first.at && t.at <= latest.at;
     const input: ValuationInput = {
-      latest,
+      latest: point(row.latest_at, row.latest_usd, row.latest_btc, at(row.latest_id)),
       dayStart: point(row.day_at, row.day_usd, row.day_btc, at(row.day_id)),
       periodStart: point(row.period_at, row.period_usd, row.period_btc, at(row.period_id)),
-      first,
-      transfers: (priced.get(row.id) ?? []).filter(inSpan),
-      unpricedTransfers: (unpriced.get(row.id) ?? []).filter(inSpan),
+      first: point(row.first_at, row.first_usd, row.first_btc, at(row.first_id)),
+      transfers: [],
+      moved: moved.get(row.id) ?? NOTHING_MOVED,
     };
     result.set(row.id, { input, nextBoundary: nextBoundary(row) });
+  }
+  return result;
+}
+
+const NOTHING_MOVED: MovedSums = { day: new Map(), period: new Map(), total: new Map() };
+
+/** `0.000…` with the transfer BTC scale: added to a dividend, it makes numeric divide to it. */
+const BTC_SCALE_ZERO = `0.${'0'.repeat(TRANSFER_BTC_PLACES)}`;
+
+/**
+ * Sums each account's transfers per window (after the window's start snapshot, up to the
+ * latest) and asset, the way `transferValues` values one: exact numeric, BTC rounded to
+ * `TRANSFER_BTC_PLACES` per transfer. One index range scan per account on
+ * (account_id, at) between the first and latest snapshots; only a few rows per account (one per
+ * asset moved) leave the database, however many years of transfers it has. The window bounds
+ * are the snapshots' own stored instants (looked up by id), never a rounded copy of them.
+ */
+async function loadMovedSums(storage: Storage, rows: WindowRow[]): Promise<Map<number, MovedSums>> {
+  const spans = rows.filter((r) => r.first_id !== null && r.latest_id !== null);
+  const result = new Map<number, Record<keyof MovedSums, Map<string, AssetMoves>>>();
+  if (spans.length === 0) return result;
+  const column = (pick: (r: WindowRow) => number | null) =>
+    sql`ARRAY[${sql.join(spans.map(pick))}]::bigint[]`;
+  const sums = await sql<MovesRow>`
+    SELECT w.id AS account_id, t.asset,
+      sum(v.usd) FILTER (WHERE t.at > d.taken_at) AS day_usd,
+      sum(v.btc) FILTER (WHERE t.at > d.taken_at) AS day_btc,
+      bool_or(t.usd_price IS NULL) FILTER (WHERE t.at > d.taken_at) AS day_unpriced,
+      sum(v.usd) FILTER (WHERE t.at > p.taken_at) AS period_usd,
+      sum(v.btc) FILTER (WHERE t.at > p.taken_at) AS period_btc,
+      bool_or(t.usd_price IS NULL) FILTER (WHERE t.at > p.taken_at) AS period_unpriced,
+      sum(v.usd) AS total_usd, sum(v.btc) AS total_btc,
+      bool_or(t.usd_price IS NULL) AS total_unpriced
+    FROM unnest(${column((r) => r.id)}, ${column((r) => r.first_id)},
+      ${column((r) => r.day_id ?? r.first_id)}, ${column((r) => r.period_id ?? r.first_id)},
+      ${column((r) => r.latest_id)}) w(id, first_id, day_id, period_id, latest_id)
+    JOIN balance_snapshots f ON f.id = w.first_id
+    JOIN balance_snapshots d ON d.id = w.day_id
+    JOIN balance_snapshots p ON p.id = w.period_id
+    JOIN balance_snapshots l ON l.id = w.latest_id
+    JOIN transfers t ON t.account_id = w.id AND t.at > f.taken_at AND t.at <= l.taken_at
+    CROSS JOIN LATERAL (SELECT
+      CASE t.kind WHEN 'deposit' THEN 1 ELSE -1 END * t.amount * t.usd_price AS usd) u
+    CROSS JOIN LATERAL (SELECT u.usd,
+      round((u.usd + ${BTC_SCALE_ZERO}::numeric) / t.btc_usd_price, ${TRANSFER_BTC_PLACES}) AS btc) v
+    GROUP BY w.id, t.asset`.execute(storage.db);
+  for (const row of sums.rows) {
+    const known = result.get(row.account_id);
+    const sumsOf = known ?? { day: new Map(), period: new Map(), total: new Map() };
+    if (!known) result.set(row.account_id, sumsOf);
+    const add = (
+      into: Map<string, AssetMoves>,
+      usd: string | null,
+      btc: string | null,
+      unpriced: boolean | null,
+    ) => {
+      // No transfer of the asset in this window (the FILTER matched none).
+      if (unpriced === null) return;
+      into.set(row.asset, { usd: new Dec(usd ?? 0), btc: new Dec(btc ?? 0), unpriced });
+    };
+    add(sumsOf.day, row.day_usd, row.day_btc, row.day_unpriced);
+    add(sumsOf.period, row.period_usd, row.period_btc, row.period_unpriced);
+    add(sumsOf.total, row.total_usd, row.total_btc, row.total_unpriced);
   }
   return result;
 }
@@ -133,13 +200,15 @@ function point(
 async function holdingsToLeaveOut(
   storage: Storage,
   rows: WindowRow[],
-  movedUnpriced: ReadonlyMap<number, UnpricedTransfer[]>,
+  movedUnpriced: ReadonlyMap<number, string[]>,
 ): Promise<Map<number, Map<string, Dec | null>>> {
   const bySnapshot = new Map<number, Map<string, Dec | null>>();
   const snapshotsOf = (r: WindowRow) => [
     ...new Set([r.latest_id, r.day_id, r.period_id, r.first_id].filter((id) => id !== null)),
   ];
-  const affected = rows.filter((r) => r.holds_unpriced || movedUnpriced.has(r.id));
+  const affected = rows.filter(
+    (r) => r.holds_unpriced || (movedUnpriced.get(r.id) ?? []).length > 0,
+  );
   const ids = affected.flatMap(snapshotsOf);
   if (ids.length === 0) return bySnapshot;
   const entry = (id: number) => {
@@ -161,7 +230,7 @@ async function holdingsToLeaveOut(
     const snapshots = snapshotsOf(r);
     const assets = new Set([
       ...snapshots.flatMap((id) => [...(bySnapshot.get(id)?.keys() ?? [])]),
-      ...(movedUnpriced.get(r.id) ?? []).map((t) => t.asset),
+      ...(movedUnpriced.get(r.id) ?? []),
     ]);
     return snapshots.flatMap((id) =>
       [...assets]
@@ -178,27 +247,6 @@ async function holdingsToLeaveOut(
       WHERE snapshot_id = w.id AND asset = w.asset OFFSET 0) h`.execute(storage.db);
   for (const row of priced.rows) entry(row.snapshot_id).set(row.asset, new Dec(row.usd_value));
   return bySnapshot;
-}
-
-function groupTransfers(rows: TransferRow[]) {
-  const priced = new Map<number, TransferPoint[]>();
-  const unpriced = new Map<number, UnpricedTransfer[]>();
-  const add = <T>(byAccount: Map<number, T[]>, id: number, item: T) => {
-    const list = byAccount.get(id);
-    if (list) list.push(item);
-    else byAccount.set(id, [item]);
-  };
-  for (const row of rows) {
-    if (row.usd_price === null) {
-      add(unpriced, row.account_id, { at: row.at, asset: row.asset });
-      continue;
-    }
-    const sign = row.kind === 'deposit' ? 1 : -1;
-    const usdValue = new Dec(row.amount).times(row.usd_price).times(sign);
-    const btcValue = usdValue.dividedBy(row.btc_usd_price);
-    add(priced, row.account_id, { at: row.at, asset: row.asset, usdValue, btcValue });
-  }
-  return { priced, unpriced };
 }
 
 function nextBoundary(row: WindowRow): number | null {

@@ -3,7 +3,13 @@ export { formatAmount, formatPercent, formatRubyFloat, toDouble } from './format
 export {
   DAY_MS,
   PERIOD_MS,
+  TRANSFER_BTC_PLACES,
+  sumWindow,
+  transferValues,
   valueAccount,
+  type AssetMoves,
+  type MovedSums,
+  type WindowMoves,
   type CurrencyFigures,
   type SnapshotPoint,
   type TransferPoint,

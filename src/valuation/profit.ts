@@ -34,6 +34,24 @@ export interface UnpricedTransfer {
   asset: string;
 }
 
+/** Money moved of one asset inside one window: signed sums, and whether a move had no price. */
+export interface AssetMoves {
+  usd: Dec;
+  btc: Dec;
+  /** true when a transfer of the asset in the window had no price: the asset is left out. */
+  unpriced: boolean;
+}
+
+/** Per asset; a transfer given without an asset is kept under `''` and never left out. */
+export type WindowMoves = ReadonlyMap<string, AssetMoves>;
+
+/** What each window moved: after its start snapshot, up to the latest. */
+export interface MovedSums {
+  day: WindowMoves;
+  period: WindowMoves;
+  total: WindowMoves;
+}
+
 export interface ValuationInput {
   /** Latest snapshot at or before now. */
   latest: SnapshotPoint | null;
@@ -47,6 +65,12 @@ export interface ValuationInput {
   transfers: TransferPoint[];
   /** Unpriced transfers in the same span; each leaves its asset out of its windows. */
   unpricedTransfers?: UnpricedTransfer[];
+  /**
+   * The same transfers already summed per window and asset (storage sums them in SQL, so an
+   * account's years of transfers are never read). When given, `transfers` and
+   * `unpricedTransfers` are not read.
+   */
+  moved?: MovedSums;
 }
 
 export interface WindowFigures {
@@ -67,13 +91,33 @@ export interface Valuation {
   btc: CurrencyFigures;
 }
 
+/**
+ * Sums of transfer values are exact: enough digits for any realistic sum of 80-place values,
+ * so the order of addition never matters and SQL's numeric sums give the same digits.
+ */
+const Exact = Dec.clone({ precision: 1000 });
+/** A transfer's BTC value keeps this many decimals (rounded half away from zero, as numeric). */
+export const TRANSFER_BTC_PLACES = 80;
+
+/**
+ * A transfer's signed values, as storage computes them in SQL: USD exactly, BTC as USD divided
+ * by the BTC price at the transfer's time, rounded to `TRANSFER_BTC_PLACES` decimals.
+ */
+export function transferValues(
+  amount: string,
+  usdPrice: string,
+  btcUsdPrice: string,
+  kind: 'deposit' | 'withdrawal',
+): { usdValue: Dec; btcValue: Dec } {
+  const usd = new Exact(amount).times(usdPrice).times(kind === 'deposit' ? 1 : -1);
+  const btc = usd.dividedBy(btcUsdPrice).toDecimalPlaces(TRANSFER_BTC_PLACES, Dec.ROUND_HALF_UP);
+  return { usdValue: new Dec(usd), btcValue: new Dec(btc) };
+}
+
 type Currency = 'usd' | 'btc';
 
 const toCurrency = (usd: Dec, at: SnapshotPoint, currency: Currency): Dec =>
   currency === 'usd' ? usd : usd.dividedBy(at.btcUsdPrice);
-
-const moved = (transfer: TransferPoint, currency: Currency): Dec =>
-  currency === 'usd' ? transfer.usdValue : transfer.btcValue;
 
 const unpricedIn = (point: SnapshotPoint): string[] =>
   [...(point.assets ?? [])].filter(([, usd]) => usd === null).map(([asset]) => asset);
@@ -84,14 +128,32 @@ const unpricedIn = (point: SnapshotPoint): string[] =>
  * with its price route (or its unvalued move) and show as profit or loss. An asset not held at
  * one end is worth zero there whatever its price, so it stays in.
  */
-function excludedAssets(start: SnapshotPoint, end: SnapshotPoint, input: ValuationInput) {
+function excludedAssets(start: SnapshotPoint, end: SnapshotPoint, moves: WindowMoves) {
   return new Set([
     ...unpricedIn(start),
     ...unpricedIn(end),
-    ...(input.unpricedTransfers ?? [])
-      .filter((t) => t.at > start.at && t.at <= end.at)
-      .map((t) => t.asset),
+    ...[...moves].filter(([, m]) => m.unpriced).map(([asset]) => asset),
   ]);
+}
+
+/** Sums a window's transfers (after `start`, up to `end`) per asset, exactly. */
+export function sumWindow(input: ValuationInput, start: SnapshotPoint, end: SnapshotPoint) {
+  const moves = new Map<string, AssetMoves>();
+  const inside = (t: { at: Date }) => t.at > start.at && t.at <= end.at;
+  const entry = (asset: string) => {
+    const known = moves.get(asset);
+    if (known) return known;
+    const created = { usd: new Exact(0), btc: new Exact(0), unpriced: false };
+    moves.set(asset, created);
+    return created;
+  };
+  for (const t of input.transfers.filter(inside)) {
+    const sums = entry(t.asset ?? '');
+    sums.usd = sums.usd.plus(t.usdValue);
+    sums.btc = sums.btc.plus(t.btcValue);
+  }
+  for (const t of (input.unpricedTransfers ?? []).filter(inside)) entry(t.asset).unpriced = true;
+  return moves;
 }
 
 /** USD value of a snapshot without the excluded assets. */
@@ -115,24 +177,31 @@ export function valueAccount(input: ValuationInput): Valuation {
   const dayStart = input.dayStart ?? first;
   const periodStart = input.periodStart ?? first;
 
+  const moved = input.moved ?? {
+    day: sumWindow(input, dayStart, latest),
+    period: sumWindow(input, periodStart, latest),
+    total: sumWindow(input, first, latest),
+  };
+
   const figures = (currency: Currency): CurrencyFigures => {
-    const window = (start: SnapshotPoint): WindowFigures => {
-      const excluded = excludedAssets(start, latest, input);
+    const window = (start: SnapshotPoint, moves: WindowMoves): WindowFigures => {
+      const excluded = excludedAssets(start, latest, moves);
       const end = toCurrency(usdValueWithout(latest, excluded), latest, currency);
       const begin = toCurrency(usdValueWithout(start, excluded), start, currency);
       // Money moved in or out after `start` (up to the latest snapshot) is not profit.
-      const movedIn = input.transfers
-        .filter((t) => t.at > start.at && t.at <= latest.at)
-        .filter((t) => t.asset === undefined || !excluded.has(t.asset))
-        .reduce((sum, t) => sum.plus(moved(t, currency)), new Dec(0));
+      const movedIn = new Dec(
+        [...moves]
+          .filter(([asset]) => !excluded.has(asset))
+          .reduce((sum, [, m]) => sum.plus(m[currency]), new Exact(0)),
+      );
       const profit = end.minus(begin).minus(movedIn);
       return { profit, percentage: percentage(profit, begin.plus(movedIn)) };
     };
     return {
       amount: toCurrency(latest.usdValue, latest, currency),
-      day: window(dayStart),
-      period: window(periodStart),
-      total: window(first).profit,
+      day: window(dayStart, moved.day),
+      period: window(periodStart, moved.period),
+      total: window(first, moved.total).profit,
     };
   };
   return { usd: figures('usd'), btc: figures('btc') };
