@@ -48,6 +48,7 @@ const IP_REFUSALS: RegExp[] = [
   /\bokx\b.*"code":"50110"/, // Your IP is not included in your API key's IP whitelist
   /\bbybit\b.*"retCode":10010\b/, // Unmatched IP, please check your API key's bound IP addresses
   /\bkucoin\b.*"code":"400006"/, // Invalid request ip (the key's IP whitelist), HTTP 403
+  /\bgate\b.*"label":"IP_FORBIDDEN"/, // Request IP not in whitelist (the key's IP whitelist), HTTP 403
 ];
 
 /**

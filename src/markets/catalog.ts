@@ -305,6 +305,36 @@ const OKX_WALLETS: readonly WalletRead[] = [
   { name: 'funding', params: { type: 'funding' } },
 ];
 
+/**
+ * A Bybit account: the unified trading account (ccxt asks Bybit whether the account is unified
+ * and reads `accountType=UNIFIED`, or a classic account's SPOT) and the funding wallet
+ * (`accountType=FUND`). Funding is read where the key may: Bybit asks for a transfer permission
+ * there (retCode 10005 without it), and such a key's trading account is still right.
+ */
+const BYBIT_WALLETS: readonly WalletRead[] = [
+  { name: 'unified', params: { type: 'spot' } },
+  { name: 'funding', params: { type: 'funding' }, optional: true },
+];
+
+/**
+ * Bybit: at most 50 records a call, newest first, `startTime`..`endTime` (ccxt's since and
+ * until, both inclusive) at most 30 days apart.
+ */
+const BYBIT_TRANSFERS: TransferHistoryRead = {
+  pages: { style: 'until', size: 50, windowMs: 30 * 24 * 60 * 60 * 1000, untilInclusive: true },
+};
+
+/** A Gate account: its spot account (ccxt reads a unified account's instead, when it is one). */
+const GATE_WALLETS: readonly WalletRead[] = [{ name: 'spot', params: { type: 'spot' } }];
+
+/**
+ * Gate: at most 500 records a call (100 by default), newest first, `from`..`to` (seconds, ccxt's
+ * since and until, both inclusive) at most 30 days apart.
+ */
+const GATE_TRANSFERS: TransferHistoryRead = {
+  pages: { style: 'until', size: 500, windowMs: 30 * 24 * 60 * 60 * 1000, untilInclusive: true },
+};
+
 /** The catalog, one entry per market code, kept in market_code order. */
 const MARKETS: readonly Market[] = [
   {
@@ -375,12 +405,13 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}bybit.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    // ccxt's bybit is one unified exchange; pin it to the spot side.
+    // ccxt's bybit is one unified exchange; pin it to the spot side and its spot markets.
     connector: {
       type: 'ccxt',
       exchangeId: 'bybit',
-      options: { defaultType: 'spot' },
-      wallets: ONE_WALLET,
+      options: { defaultType: 'spot', ...SPOT_MARKETS_ONLY },
+      wallets: BYBIT_WALLETS,
+      transfers: BYBIT_TRANSFERS,
     },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
@@ -424,7 +455,13 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}gate_io.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'gate', wallets: ONE_WALLET },
+    connector: {
+      type: 'ccxt',
+      exchangeId: 'gate',
+      options: { defaultType: 'spot', ...SPOT_MARKETS_ONLY },
+      wallets: GATE_WALLETS,
+      transfers: GATE_TRANSFERS,
+    },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
