@@ -88,6 +88,11 @@ export class ExchangeClients {
     return this.connector.wallets;
   }
 
+  /** Codes this market holds assets under that stand for another asset (the catalog's). */
+  get assetAliases(): NonNullable<CcxtConnector['assetAliases']> {
+    return this.connector.assetAliases ?? [];
+  }
+
   /** The instance for public calls (built once the exchange's class is loaded). */
   async publicClient(): Promise<Exchange> {
     return (await this.loaded()).publicClient;

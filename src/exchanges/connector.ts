@@ -1,5 +1,5 @@
 import type { Exchange, Transaction } from 'ccxt';
-import type { WalletRead } from '../markets/index.ts';
+import type { AssetAlias, WalletRead } from '../markets/index.ts';
 import type { AccountHoldings, Holdings, SourceTransfer } from '../sources/types.ts';
 import { pricingPair, type Quote } from '../prices/routes.ts';
 import { Dec } from '../valuation/index.ts';
@@ -42,7 +42,8 @@ export class ExchangeConnector {
     const wallets = new Map<string, Holdings>();
     for (const [index, wallet] of this.clients.wallets.entries()) {
       try {
-        wallets.set(wallet.name, await this.fetchWallet(credentials, wallet));
+        const holdings = await this.fetchWallet(credentials, wallet);
+        wallets.set(wallet.name, underAliases(holdings, this.clients.assetAliases));
       } catch (error) {
         // A wallet the key may not read is left out; any other failure fails the read, since a
         // wallet missing for one round would look like a withdrawal and then a deposit.
@@ -180,6 +181,17 @@ function sumWallets(wallets: Iterable<Holdings>): Holdings {
     }
   }
   return new Map([...sums].map(([asset, sum]) => [asset, sum.toFixed()]));
+}
+
+/**
+ * Holdings under the assets their codes stand for (Kraken's staked `DOT.S` is DOT), summed in
+ * decimal where several codes are one asset.
+ */
+function underAliases(holdings: Holdings, aliases: readonly AssetAlias[]): Holdings {
+  if (aliases.length === 0) return holdings;
+  const asset = (code: string) =>
+    aliases.reduce((current, alias) => current.replace(alias.pattern, alias.asset), code);
+  return sumWallets([...holdings].map(([code, amount]) => new Map([[asset(code), amount]])));
 }
 
 /** Beyond this many pairs, reading every ticker is cheaper for the exchange than naming them. */

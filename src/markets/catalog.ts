@@ -113,6 +113,17 @@ export type TransferPages =
   | { readonly style: 'since'; readonly size: number }
   | { readonly style: 'ccxt' };
 
+/**
+ * An exchange's code for a holding that is another asset for the account's value: Kraken lists
+ * staked and earning amounts as assets of their own (`DOT.S`, `BTC.M`, as ccxt names them). The
+ * code ccxt gives is matched with `pattern` and replaced by `asset` (`$1`…); rules apply in
+ * order, each to the previous one's result, and the amounts are summed under the result.
+ */
+export interface AssetAlias {
+  readonly pattern: RegExp;
+  readonly asset: string;
+}
+
 export type MarketConnector =
   | {
       readonly type: 'ccxt';
@@ -126,6 +137,8 @@ export type MarketConnector =
       readonly wallets: readonly WalletRead[];
       /** How deposits and withdrawals are read; absent: ccxt's plain calls from the cursor. */
       readonly transfers?: TransferHistoryRead;
+      /** Holdings under codes that are another asset (staked, earning); absent: none. */
+      readonly assetAliases?: readonly AssetAlias[];
     }
   | { readonly type: 'chain'; readonly chain: 'ethereum' | 'bitcoin' };
 
@@ -335,6 +348,41 @@ const GATE_TRANSFERS: TransferHistoryRead = {
   pages: { style: 'until', size: 500, windowMs: 30 * 24 * 60 * 60 * 1000, untilInclusive: true },
 };
 
+/**
+ * A KuCoin account: main (funding) and trade, and trade_hf, where an account moved to KuCoin's
+ * high-frequency trading keeps its trading funds instead of trade (ccxt's `type: 'hf'`). One
+ * General permission reads all three, so none is optional.
+ */
+const KUCOIN_WALLETS: readonly WalletRead[] = [
+  { name: 'main', params: { type: 'main' } },
+  { name: 'trade', params: { type: 'trade' } },
+  { name: 'trade_hf', params: { type: 'hf' } },
+];
+
+/**
+ * KuCoin's ccxt on the classic spot API: spot symbols only, without the all-tickers read ccxt
+ * makes for fees, and without asking per call whether the account is a unified (UTA) one.
+ */
+const KUCOIN_OPTIONS = {
+  fetchMarkets: { types: ['spot'], fetchTickersFees: false },
+  uta: false,
+};
+
+/** KuCoin: `currentPage`/`pageSize` (at most 500) pages, newest first, `startAt`..`endAt` (ms). */
+const KUCOIN_TRANSFERS: TransferHistoryRead = {
+  pages: { style: 'until', size: 500, untilInclusive: true },
+};
+
+/**
+ * Kraken's staked and earning balances, as ccxt names them: `DOT.S` (staked), `BTC.M` (opt-in
+ * rewards), `.F` (flexible earn), `.B` (bonded), `.P` (parachain), and fiat on hold (`USD.HOLD`);
+ * `ETH2` is Kraken's staked ether. Each is that much of the asset itself.
+ */
+const KRAKEN_ASSET_ALIASES: readonly AssetAlias[] = [
+  { pattern: /^(.+)\.(S|M|F|B|P|HOLD)$/, asset: '$1' },
+  { pattern: /^ETH2$/, asset: 'ETH' },
+];
+
 /** The catalog, one entry per market code, kept in market_code order. */
 const MARKETS: readonly Market[] = [
   {
@@ -472,7 +520,13 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}kraken.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'kraken', wallets: ONE_WALLET },
+    // One balance: Kraken lists staked and earning amounts in it as assets of their own.
+    connector: {
+      type: 'ccxt',
+      exchangeId: 'kraken',
+      wallets: ONE_WALLET,
+      assetAliases: KRAKEN_ASSET_ALIASES,
+    },
     credentials: 'api_key',
     capabilities: SPOT_EXCHANGE,
   },
@@ -483,7 +537,13 @@ const MARKETS: readonly Market[] = [
     market_icon: `${ICON_BASE}kucoin.png`,
     supported_market_types: SPOT,
     kind: 'exchange',
-    connector: { type: 'ccxt', exchangeId: 'kucoin', wallets: ONE_WALLET },
+    connector: {
+      type: 'ccxt',
+      exchangeId: 'kucoin',
+      options: KUCOIN_OPTIONS,
+      wallets: KUCOIN_WALLETS,
+      transfers: KUCOIN_TRANSFERS,
+    },
     credentials: 'api_key_passphrase',
     capabilities: SPOT_EXCHANGE,
   },

@@ -1,6 +1,7 @@
 export {
   findMarket,
   listMarkets,
+  type AssetAlias,
   type ImplicitWalletRead,
   type Market,
   type MarketCapabilities,

@@ -104,6 +104,8 @@ export interface WalletShare {
   amount: string;
 }
 
+export type TransferPricedFrom = 'candles' | 'snapshots' | 'round';
+
 export interface TransfersTable {
   id: Generated<number>;
   account_id: number;
@@ -117,6 +119,11 @@ export interface TransfersTable {
   kind: 'deposit' | 'withdrawal';
   /** The exchange's transaction id, for idempotent sync; null for imports. */
   external_id: string | null;
+  /**
+   * Where a synced transfer's prices come from: the exchange's candles at its time, the account's
+   * snapshot nearest it, or the round that saw it. Null for imports.
+   */
+  priced_from: Generated<TransferPricedFrom | null>;
   created_at: CreatedAt;
 }
 

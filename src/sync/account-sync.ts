@@ -103,6 +103,8 @@ export class AccountSync {
         // Scheduled rounds share one price read; a sync someone asked for is priced for itself.
         roundPrices: !onDemand,
         alsoPriced: onDemand && target.kind === 'wallet' ? await this.heldBefore(account) : [],
+        storedTransfers: (ids) => this.storedTransfers(account, ids),
+        heldBefore: () => this.heldBefore(account),
       });
       reading = signal ? await unlessAborted(read, signal) : await read;
     } catch (thrown) {
@@ -125,6 +127,18 @@ export class AccountSync {
    */
   async recordFirstIn(tx: Transaction<Database>, account: AccountRow, reading: Reading) {
     await this.writeReading(tx, account, reading);
+  }
+
+  /** Which of these transfers the account has stored: they are not priced again. */
+  private async storedTransfers(account: AccountRow, ids: readonly string[]) {
+    if (ids.length === 0) return new Set<string>();
+    const rows = await this.storage.db
+      .selectFrom('transfers')
+      .select('external_id')
+      .where('account_id', '=', account.id)
+      .where('external_id', 'in', ids)
+      .execute();
+    return new Set(rows.map((row) => row.external_id ?? ''));
   }
 
   /** The assets of the account's latest snapshot: a wallet's movements out of them are priced. */

@@ -1,3 +1,4 @@
+import type { PricesAt } from '../exchanges/candle-prices.ts';
 import type { TransferCursors } from '../exchanges/connector.ts';
 import { SourceError } from '../exchanges/failures.ts';
 import type { PriceTable } from '../prices/routes.ts';
@@ -17,6 +18,12 @@ export interface Reading {
   /** Why the transfers asked for could not be read: the balances stand, the transfers wait. */
   transfersError?: string;
   cursors: { deposits: Date | null; withdrawals: Date | null } | null;
+  /**
+   * The prices of the new transfers (not stored before) at their own time, from the exchange's
+   * candles, by transfer id; a transfer absent here is priced from the account's snapshots
+   * around its time, else at this reading's prices (`recordReading`).
+   */
+  transferPrices?: ReadonlyMap<string, PricesAt>;
 }
 
 /**
@@ -36,6 +43,10 @@ export async function readAccount(
     cursors: TransferCursors;
     roundPrices?: boolean;
     alsoPriced?: Iterable<string>;
+    /** Which of these transfer ids are stored already: they are not priced again. */
+    storedTransfers?: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
+    /** The assets of the account's previous snapshot, for a history read per currency. */
+    heldBefore?: () => Promise<Iterable<string>>;
   },
 ): Promise<Reading> {
   const source = sources.priceSource(target.market);
@@ -44,8 +55,11 @@ export async function readAccount(
   const { total: holdings, wallets } = await sources.fetchHoldings(target);
   const { read, transfersError } =
     options.transfers && target.kind === 'exchange'
-      ? await readTransfers(sources, target, options.cursors)
+      ? await readTransfers(sources, target, options, holdings)
       : { read: null, transfersError: undefined };
+  const transferPrices = read
+    ? await pricesOfNew(sources, target.market.market_code, read.transfers, options)
+    : undefined;
   const prices = await (roundPrices ??
     sources.freshPrices.table(
       source,
@@ -64,6 +78,7 @@ export async function readAccount(
     transfers: read?.transfers ?? null,
     cursors: read?.next ?? null,
     ...(transfersError === undefined ? {} : { transfersError }),
+    ...(transferPrices === undefined ? {} : { transferPrices }),
   };
 }
 
@@ -76,15 +91,46 @@ export async function readAccount(
 async function readTransfers(
   sources: BalanceSources,
   target: Extract<SourceTarget, { kind: 'exchange' }>,
-  cursors: TransferCursors,
+  options: { cursors: TransferCursors; heldBefore?: () => Promise<Iterable<string>> },
+  holdings: Holdings,
 ) {
   try {
-    const read = await sources
-      .exchange(target.market.market_code)
-      .fetchTransfers(target.credentials, cursors);
+    const exchange = sources.exchange(target.market.market_code);
+    // An exchange read per currency is asked about what is held now or was held before.
+    const assets = exchange.transfersByCurrency
+      ? [...holdings.keys(), ...((await options.heldBefore?.()) ?? [])]
+      : [];
+    const read = await exchange.fetchTransfers(target.credentials, options.cursors, assets);
     return { read, transfersError: undefined };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { read: null, transfersError: `deposits and withdrawals not read: ${reason}` };
   }
+}
+
+/**
+ * The new transfers' prices at their own time from the exchange's candles. Candles that cannot
+ * be read (none kept, the endpoint failing, the exchange pausing us) leave the transfers to the
+ * snapshots around their time: a price of their time still, and never a reason to hold them back.
+ */
+async function pricesOfNew(
+  sources: BalanceSources,
+  marketCode: string,
+  transfers: readonly SourceTransfer[],
+  options: { storedTransfers?: (ids: readonly string[]) => Promise<ReadonlySet<string>> },
+): Promise<Map<string, PricesAt>> {
+  const prices = new Map<string, PricesAt>();
+  if (transfers.length === 0) return prices;
+  const stored = (await options.storedTransfers?.(transfers.map((t) => t.id))) ?? new Set();
+  const fresh = transfers.filter((transfer) => !stored.has(transfer.id));
+  try {
+    const found = await sources.exchange(marketCode).fetchPricesAt(fresh);
+    fresh.forEach((transfer, index) => {
+      const price = found[index];
+      if (price) prices.set(transfer.id, price);
+    });
+  } catch {
+    // Left to the snapshots (see above).
+  }
+  return prices;
 }

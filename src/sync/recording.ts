@@ -1,7 +1,8 @@
 import { sql, type Transaction } from 'kysely';
 import { insertSnapshots } from '../balances/import.ts';
 import { Dec } from '../valuation/index.ts';
-import type { Database, WalletShare } from '../storage/schema.ts';
+import type { Database, TransferPricedFrom, WalletShare } from '../storage/schema.ts';
+import type { SourceTransfer } from '../sources/types.ts';
 import type { Reading } from './reading.ts';
 
 interface Owner {
@@ -39,29 +40,20 @@ export async function recordReading(
     ],
     new Map([[owner.accountId, owner.userId]]),
   );
+  // Exchange transfers at their own time; a wallet's movements are seen at this reading's.
   const transfers = [
-    ...(reading.transfers ?? []).map((t) => ({
-      at: t.at,
-      asset: t.asset,
-      amount: t.amount,
-      kind: t.kind,
-      external_id: t.id,
+    ...(await pricedTransfers(tx, owner.accountId, reading)),
+    ...(previous ? walletMovements(previous, reading) : []).map((t) => ({
+      ...t,
+      usd_price: price(t.asset),
+      btc_usd_price: reading.prices.btcUsd,
+      priced_from: 'round' as const,
     })),
-    ...(previous ? walletMovements(previous, reading) : []),
   ];
   if (transfers.length === 0) return;
-  // Priced at this round's prices: exchanges report no price with a deposit.
   await tx
     .insertInto('transfers')
-    .values(
-      transfers.map((t) => ({
-        ...t,
-        account_id: owner.accountId,
-        user_id: owner.userId,
-        usd_price: price(t.asset),
-        btc_usd_price: reading.prices.btcUsd,
-      })),
-    )
+    .values(transfers.map((t) => ({ ...t, account_id: owner.accountId, user_id: owner.userId })))
     .onConflict((conflict) => conflict.columns(['account_id', 'external_id']).doNothing())
     .execute();
 }
@@ -79,6 +71,82 @@ function walletShares(wallets: Reading['wallets'], asset: string): WalletShare[]
   const main = wallets.keys().next().value;
   const onlyMain = shares.length === 0 || (shares.length === 1 && shares[0]?.wallet === main);
   return onlyMain ? null : shares;
+}
+
+/**
+ * The exchange's transfers not stored yet, each valued at its own time: the candles' prices the
+ * reading found for it; else the account's nearest snapshot pricing its asset, at or before its
+ * time, else after it; else this reading's prices (exchanges report no price with a deposit).
+ */
+async function pricedTransfers(tx: Transaction<Database>, accountId: number, reading: Reading) {
+  const read = reading.transfers ?? [];
+  if (read.length === 0) return [];
+  const stored = await tx
+    .selectFrom('transfers')
+    .select('external_id')
+    .where('account_id', '=', accountId)
+    .where(
+      'external_id',
+      'in',
+      read.map((t) => t.id),
+    )
+    .execute();
+  const known = new Set(stored.map((row) => row.external_id));
+  const priced = [];
+  for (const t of read) {
+    if (known.has(t.id)) continue;
+    priced.push({
+      at: t.at,
+      asset: t.asset,
+      amount: t.amount,
+      kind: t.kind,
+      external_id: t.id,
+      ...(await pricesAtItsTime(tx, accountId, t, reading)),
+    });
+  }
+  return priced;
+}
+
+interface TransferPrices {
+  usd_price: string | null;
+  btc_usd_price: string;
+  priced_from: TransferPricedFrom;
+}
+
+async function pricesAtItsTime(
+  tx: Transaction<Database>,
+  accountId: number,
+  transfer: SourceTransfer,
+  reading: Reading,
+): Promise<TransferPrices> {
+  const candles = reading.transferPrices?.get(transfer.id);
+  if (candles)
+    return { usd_price: candles.usd, btc_usd_price: candles.btcUsd, priced_from: 'candles' };
+  const snapshot = await snapshotPrices(tx, accountId, transfer, reading);
+  if (snapshot) return { ...snapshot, priced_from: 'snapshots' };
+  return {
+    usd_price: reading.prices.usd[transfer.asset] ?? null,
+    btc_usd_price: reading.prices.btcUsd,
+    priced_from: 'round',
+  };
+}
+
+/** The account's snapshot nearest `transfer`'s time that priced its asset (before this one). */
+async function snapshotPrices(
+  tx: Transaction<Database>,
+  accountId: number,
+  transfer: SourceTransfer,
+  reading: Reading,
+) {
+  const nearest = (side: 'before' | 'after') =>
+    sql<{ usd_price: string; btc_usd_price: string }>`
+    SELECT a.usd_price, s.btc_usd_price FROM balance_snapshots s
+    JOIN snapshot_assets a ON a.snapshot_id = s.id AND a.asset = ${transfer.asset}
+    WHERE s.account_id = ${accountId} AND a.usd_price IS NOT NULL AND s.taken_at < ${reading.takenAt}
+      AND ${side === 'before' ? sql`s.taken_at <= ${transfer.at}` : sql`s.taken_at > ${transfer.at}`}
+    ORDER BY s.taken_at ${side === 'before' ? sql`DESC` : sql`ASC`} LIMIT 1`.execute(tx);
+  const row = (await nearest('before')).rows[0] ?? (await nearest('after')).rows[0];
+  return row;
 }
 
 async function latestHoldings(
