@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountDetails } from '../../src/accounts/details.ts';
+import {
+  newCoinbaseKey,
+  startFakeCoinbase,
+  type FakeCoinbase,
+} from '../support/exchanges/coinbase-server.ts';
+import {
+  signedPost,
+  startTestServer,
+  userWithKey,
+  type Credentials,
+  type TestServer,
+} from '../support/server.ts';
+
+// A Coinbase account end to end with a CDP API key as Coinbase hands it out: the key's name
+// (organizations/…/apiKeys/…) as the API key, its EC private key (PEM, line breaks kept) as the
+// secret. ccxt's `coinbase` (unmodified) signs every request with an ES256 JWT the stand-in
+// verifies; balances come from the Advanced Trade accounts, transfers from each currency's
+// account history. Every figure is checked by hand in the comments.
+
+const NEW = '/public/api/ver1/accounts/new';
+const TWO_HOURS_AGO = Date.now() - 2 * 60 * 60 * 1000;
+const key = newCoinbaseKey('5e1f6c2a-7d3b-4e8f-9a0b-1c2d3e4f5a6b');
+
+let cb: FakeCoinbase;
+let server: TestServer;
+let caller: Credentials;
+let id = 0;
+
+beforeAll(async () => {
+  cb = await startFakeCoinbase();
+  // Prices in force for hours, so a transfer today is valued at them whatever candle it meets.
+  cb.setPrice('BTC/USD', '40000', TWO_HOURS_AGO);
+  cb.setPrice('ETH/USD', '2000', TWO_HOURS_AGO);
+  cb.setPrice('ETH/BTC', '0.05', TWO_HOURS_AGO);
+  cb.addAccount(key.name, {
+    secret: key.privateKey,
+    balances: { BTC: { free: '0.4', locked: '0.1' }, ETH: { free: '2' }, USD: { free: '1000' } },
+  });
+  server = await startTestServer({
+    OPENCOMMAS_EXCHANGE_URLS: JSON.stringify({ coinbase: cb.url }),
+    OPENCOMMAS_EXCHANGE_RATE_LIMITS: JSON.stringify({ coinbase: 0 }),
+    OPENCOMMAS_SYNC_INTERVAL: '1s',
+  });
+  caller = (
+    await userWithKey(server.services, { permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'] })
+  ).credentials;
+});
+afterAll(async () => {
+  await server?.close();
+  await cb?.close();
+});
+
+const nextRound = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
+const connect = (apiKey: string, secret: string) =>
+  signedPost(server, NEW, caller, { type: 'coinbase', name: 'Coinbase', api_key: apiKey, secret });
+
+async function loadBalances(): Promise<Record<string, unknown>> {
+  const response = await signedPost(
+    server,
+    `/public/api/ver1/accounts/${id}/load_balances`,
+    caller,
+  );
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+describe('a Coinbase account with a CDP key', () => {
+  it.each([
+    ['the key name with another private key', key.name, newCoinbaseKey('other').privateKey],
+    ['an unknown key name', newCoinbaseKey('gone').name, key.privateKey],
+  ])('refuses %s with Coinbase’s 401 Unauthorized, storing nothing', async (_, name, pem) => {
+    const response = await connect(name, pem);
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string; error_attributes: object };
+    expect(body.error).toBe('record_invalid');
+    expect(JSON.stringify(body.error_attributes)).toContain('401 Unauthorized');
+    const rows = await server.services.storage.db.selectFrom('accounts').select('id').execute();
+    expect(rows).toEqual([]);
+  });
+
+  it('connects with the key name and the PEM private key: every account, priced', async () => {
+    expect(key.privateKey).toMatch(/^-----BEGIN EC PRIVATE KEY-----\n/);
+    const response = await connect(key.name, key.privateKey);
+    expect(response.status).toBe(200);
+    const entity = (await response.json()) as Record<string, unknown>;
+    id = Number(entity.id);
+    expect(entity).toMatchObject({
+      market_code: 'coinbase',
+      api_key: key.name,
+      // 0.5 BTC (0.1 on hold) × 40000 + 2 ETH × 2000 + 1000 USD = 20000 + 4000 + 1000
+      usd_amount: '25000.0',
+      btc_amount: '0.625', // 25000 / 40000
+    });
+    expect(JSON.stringify(entity)).not.toContain('PRIVATE KEY');
+    const details = await accountDetails(server.services.storage, id);
+    expect(details.holdings.map((h) => [h.asset, h.amount, h.wallets])).toEqual([
+      ['BTC', '0.5', [{ wallet: 'accounts', amount: '0.5' }]],
+      ['ETH', '2', [{ wallet: 'accounts', amount: '2' }]],
+      ['USD', '1000', [{ wallet: 'accounts', amount: '1000' }]],
+    ]);
+  });
+
+  it('a price move is profit', async () => {
+    cb.setPrice('BTC/USD', '50000');
+    await nextRound(); // past the connection's prices, shared for up to a round
+    const entity = await loadBalances();
+    expect(entity).toMatchObject({
+      usd_amount: '30000.0', // 0.5 × 50000 + 4000 + 1000
+      btc_amount: '0.6', // 30000 / 50000
+      day_profit_usd: '5000.0', // 30000 − 25000
+      day_profit_usd_percentage: '20.0', // 5000 / 25000
+      day_profit_btc: '-0.025', // 0.6 − 0.625
+      total_usd_profit: '5000.0',
+    });
+  });
+
+  it("records a crypto deposit and a fiat withdrawal from each currency's history", async () => {
+    // 1 ETH arrives (a send into the ETH account, 2000 USD); 200 USD goes to the bank.
+    cb.setBalance(key.name, 'ETH', '3');
+    cb.addDeposit(key.name, {
+      id: 'eth-send-1',
+      asset: 'ETH',
+      amount: '1',
+      timestamp: Date.now() - 2000,
+      status: 'ok',
+    });
+    cb.setBalance(key.name, 'USD', '800');
+    cb.addWithdrawal(key.name, {
+      id: 'usd-out-1',
+      asset: 'USD',
+      amount: '200',
+      timestamp: Date.now() - 1000,
+      status: 'ok',
+    });
+    const entity = await loadBalances();
+    expect(entity).toMatchObject({
+      usd_amount: '31800.0', // 25000 + 3 × 2000 + 800
+      btc_amount: '0.636', // 31800 / 50000
+      day_profit_usd: '5000.0', // 31800 − 25000 − (2000 − 200)
+      day_profit_usd_percentage: '18.66', // 5000 / (25000 + 2000 − 200) = 18.657 %
+      total_usd_profit: '5000.0',
+    });
+    const transfers = await server.services.storage.db
+      .selectFrom('transfers')
+      .select(['kind', 'asset', 'amount'])
+      .where('account_id', '=', id)
+      .orderBy('kind')
+      .execute();
+    expect(transfers).toEqual([
+      { kind: 'deposit', asset: 'ETH', amount: '1' },
+      { kind: 'withdrawal', asset: 'USD', amount: '200' },
+    ]);
+  });
+
+  it('locks the account when Coinbase stops accepting the key', async () => {
+    cb.revoke(key.name);
+    const account = await server.services.accounts.findAny(id);
+    const outcome = await server.services.onDemand.syncNow(account);
+    expect(outcome).toMatchObject({ status: 'failed', kind: 'credentials' });
+    expect(await server.services.accounts.render(id)).toMatchObject({
+      api_key_invalid: true,
+      is_locked: true,
+      lock_reason: 'invalid_api_key',
+    });
+  });
+});
