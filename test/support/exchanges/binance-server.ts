@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { Dec } from '../../../src/valuation/index.ts';
 import {
   ExchangeState,
+  historyPageSize,
   MAIN_WALLET,
   numberParam,
   startStandIn,
@@ -49,6 +50,7 @@ const AHEAD = error(
   "Timestamp for this request was 1000ms ahead of the server's time.",
 );
 const BAD_RECV_WINDOW = error(400, -1131, 'recvWindow must be less than 60000');
+const INTERVAL_TOO_BIG = error(400, -1127, 'Lookup interval is too big.');
 /** What Binance answers a key that may not use an endpoint (a sub-account's, a region's). */
 const NOT_AUTHORIZED = error(401, -1002, 'You are not authorized to execute this request.');
 
@@ -102,9 +104,10 @@ export async function startFakeBinance(options: ExchangeOptions = {}) {
     '/api/v3/ticker/24hr': (url) => tickers(state, url),
     '/api/v3/account': (_url, apiKey) => ok(account(state, apiKey ?? '')),
     '/sapi/v1/capital/deposit/hisrec': (url, apiKey) =>
-      ok(history(state.account(apiKey ?? '').deposits, url).map(depositRecord)),
+      history(state, state.account(apiKey ?? '').deposits, url, depositRecord),
     '/sapi/v1/capital/withdraw/history': (url, apiKey) =>
-      ok(history(state.account(apiKey ?? '').withdrawals, url).map(withdrawalRecord)),
+      history(state, state.account(apiKey ?? '').withdrawals, url, withdrawalRecord),
+    '/api/v3/klines': (url) => klines(state, url),
     [`POST ${FUNDING_PATH}`]: walletRoute(BINANCE_WALLETS.funding, (ledger, params) =>
       ok(fundingAssets(ledger, params)),
     ),
@@ -434,18 +437,67 @@ function account(state: ExchangeState, apiKey: string) {
 
 /**
  * Binance's history window: `startTime`..`endTime` (ms, inclusive) on the record's time, the
- * last 90 days when neither is given; `coin` filters; newest first, at most `limit` (1000).
+ * last 90 days when neither is given, never more than 90 days (-1127); `coin` filters; newest
+ * first, at most `limit` (default and maximum 1000, or the test's `historyPageCap`).
  */
-function history(transfers: Transfer[], url: URL): Transfer[] {
+function history(
+  state: ExchangeState,
+  transfers: Transfer[],
+  url: URL,
+  record: (t: Transfer) => unknown,
+): Reply {
   const start = numberParam(url, 'startTime');
   const end = numberParam(url, 'endTime');
   const to = end ?? Date.now();
-  return transfersBetween(transfers, {
+  if (start !== undefined && to - start > DEFAULT_HISTORY_MS) return INTERVAL_TOO_BIG;
+  const rows = transfersBetween(transfers, {
     from: start ?? (end === undefined ? to - DEFAULT_HISTORY_MS : undefined),
     to,
     asset: url.searchParams.get('coin'),
-    limit: Math.min(numberParam(url, 'limit') ?? 1000, 1000),
+    limit: historyPageSize(state, numberParam(url, 'limit'), 1000),
   });
+  return ok(rows.map(record));
+}
+
+/** Binance's kline intervals, in ms. */
+const INTERVALS: Record<string, number> = {
+  '1m': 60_000,
+  '1h': 3_600_000,
+  '1d': 86_400_000,
+};
+
+/**
+ * `GET /api/v3/klines`: the candles of `symbol` (Binance's id, e.g. ETHUSDT) from `startTime`,
+ * oldest first, at most `limit` (default 500, maximum 1000), none past `endTime`.
+ */
+function klines(state: ExchangeState, url: URL): Reply {
+  const id = url.searchParams.get('symbol') ?? '';
+  const symbol = [...state.markets].find(([, m]) => `${m.base}${m.quote}` === id)?.[0];
+  if (!symbol) return error(400, -1121, 'Invalid symbol.');
+  const intervalMs = INTERVALS[url.searchParams.get('interval') ?? ''];
+  if (intervalMs === undefined) return error(400, -1120, 'Invalid interval.');
+  const limit = Math.min(numberParam(url, 'limit') ?? 500, 1000);
+  const end = numberParam(url, 'endTime') ?? Infinity;
+  const since = numberParam(url, 'startTime') ?? Date.now() - limit * intervalMs;
+  const candles = state
+    .candles(symbol, since, intervalMs, limit)
+    .filter((candle) => candle.openTime >= since && candle.openTime <= end);
+  return ok(
+    candles.map((c) => [
+      c.openTime,
+      c.open,
+      c.high,
+      c.low,
+      c.close,
+      '1.00000000',
+      c.openTime + intervalMs - 1,
+      c.close,
+      1,
+      '0.50000000',
+      c.close,
+      '0',
+    ]),
+  );
 }
 
 const depositRecord = (t: Transfer) => ({

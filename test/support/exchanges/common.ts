@@ -104,6 +104,11 @@ export interface ExchangeOptions {
   latencyMs?: number;
   /** Spot markets listed from the start, with their last prices: `{ 'ETH/USDT': '3000.5' }`. */
   markets?: Record<string, string>;
+  /**
+   * The most rows one deposit or withdrawal history page holds, below the exchange's own maximum
+   * (Binance 1000, OKX 100): paging is tested with a few transfers instead of a thousand.
+   */
+  historyPageCap?: number;
 }
 
 /** A spread of spot markets quoted in USDT, USDC and BTC, for tests that need "some markets". */
@@ -594,6 +599,15 @@ export function transfersBetween(
     )
     .sort((a, b) => b.timestamp - a.timestamp)
     .slice(0, options.limit ?? Infinity);
+}
+
+/** A history page's size: what was asked, at most the exchange's maximum and the test's cap. */
+export function historyPageSize(
+  state: ExchangeState,
+  asked: number | undefined,
+  exchangeMax: number,
+): number {
+  return Math.min(asked ?? exchangeMax, exchangeMax, state.options.historyPageCap ?? Infinity);
 }
 
 /** A query parameter as a finite number, or undefined when absent or not a number. */

@@ -4,6 +4,7 @@ import { Dec } from '../../../src/valuation/index.ts';
 import {
   ExchangeState,
   headerValue,
+  historyPageSize,
   numberParam,
   startStandIn,
   transfersBetween,
@@ -63,9 +64,11 @@ export async function startFakeOkx(options: ExchangeOptions = {}) {
     '/api/v5/asset/balances': (url, apiKey) =>
       ok(fundingBalances(state.wallet(apiKey ?? '', OKX_FUNDING), url)),
     '/api/v5/asset/deposit-history': (url, apiKey) =>
-      ok(history(state.account(apiKey ?? '').deposits, url).map(depositRecord)),
+      ok(history(state, state.account(apiKey ?? '').deposits, url).map(depositRecord)),
     '/api/v5/asset/withdrawal-history': (url, apiKey) =>
-      ok(history(state.account(apiKey ?? '').withdrawals, url).map(withdrawalRecord)),
+      ok(history(state, state.account(apiKey ?? '').withdrawals, url).map(withdrawalRecord)),
+    '/api/v5/market/candles': (url) => candles(state, url, RECENT_CANDLES),
+    '/api/v5/market/history-candles': (url) => candles(state, url, Infinity),
   };
   return startStandIn(state, {
     apiKeyHeader: 'ok-access-key',
@@ -301,17 +304,54 @@ function fundingBalances(ledger: Map<string, Balance>, url: URL) {
 
 /**
  * OKX pages history by `before` / `after` (ms): newer than `before`, older than `after`; `ccy`
- * filters; newest first, at most `limit` (default and maximum 100).
+ * filters; newest first, at most `limit` (default and maximum 100, or the test's cap).
  */
-function history(transfers: Transfer[], url: URL): Transfer[] {
+function history(state: ExchangeState, transfers: Transfer[], url: URL): Transfer[] {
   const before = numberParam(url, 'before');
   const after = numberParam(url, 'after');
   return transfersBetween(transfers, {
     from: before === undefined ? undefined : before + 1,
     to: after === undefined ? undefined : after - 1,
     asset: url.searchParams.get('ccy'),
-    limit: Math.min(numberParam(url, 'limit') ?? 100, 100),
+    limit: historyPageSize(state, numberParam(url, 'limit'), 100),
   });
+}
+
+/** `market/candles` serves the latest 1440 bars; older ones are in `history-candles`. */
+const RECENT_CANDLES = 1440;
+
+const BAR_UNITS: Record<string, number> = { m: 60_000, H: 3_600_000, D: 86_400_000 };
+
+/**
+ * OKX candles of `instId` (ETH-USDT) in `bar`s ('1m', '1H', '1Dutc'): newer than `before`, older
+ * than `after`, newest first, at most `limit` (maximum 300); each row is [ts, o, h, l, c, vol,
+ * volCcy, volCcyQuote, confirm].
+ */
+function candles(state: ExchangeState, url: URL, keptBars: number): Reply {
+  const instId = url.searchParams.get('instId') ?? '';
+  const symbol = [...state.markets].find(([, m]) => `${m.base}-${m.quote}` === instId)?.[0];
+  if (!symbol) return error(400, '51001', "Instrument ID doesn't exist.");
+  const bar = /^(\d+)([mHD])(utc)?$/.exec(url.searchParams.get('bar') ?? '1m');
+  const unit = bar ? BAR_UNITS[bar[2]!] : undefined;
+  if (!bar || unit === undefined) return error(400, '51000', 'Parameter bar error');
+  const intervalMs = Number(bar[1]) * unit;
+  const limit = Math.min(numberParam(url, 'limit') ?? 100, 300);
+  const oldestKept = keptBars === Infinity ? 0 : Date.now() - keptBars * intervalMs;
+  const before = numberParam(url, 'before') ?? -1;
+  const after = numberParam(url, 'after') ?? Infinity;
+  const since = Math.max(
+    before + 1,
+    oldestKept,
+    after === Infinity ? 0 : after - limit * intervalMs,
+  );
+  const rows = state
+    .candles(symbol, since, intervalMs, Number.MAX_SAFE_INTEGER)
+    .filter((c) => c.openTime > before && c.openTime < after && c.openTime >= oldestKept)
+    .reverse()
+    .slice(0, limit);
+  return ok(
+    rows.map((c) => [String(c.openTime), c.open, c.high, c.low, c.close, '1', '1', c.close, '1']),
+  );
 }
 
 const depositRecord = (t: Transfer) => ({
