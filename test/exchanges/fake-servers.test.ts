@@ -480,3 +480,87 @@ describe('per-key limiter', () => {
     expect(many.stats.violations).toBe(50_000);
   });
 });
+
+describe('the wallets besides the main one, as ccxt reads them', () => {
+  it('binance: funding is a signed POST, Simple Earn two signed paged lists, -1002 for a key refused one', async () => {
+    const binance = await startFakeBinance({ markets: PRICES });
+    try {
+      binance.addAccount('w', {
+        secret: 's',
+        balances: { BTC: { free: '1' } },
+        wallets: {
+          funding: { BTC: { free: '0.25', locked: '0.05' }, USDT: { free: '10' } },
+          'earn-flexible': { USDT: { free: '100' }, BTC: { free: '0.1' }, SOL: { free: '3' } },
+          'earn-locked': { ETH: { free: '2' } },
+        },
+      });
+      const exchange = client(SPECS[0]!, binance.url, { apiKey: 'w', secret: 's' });
+      await exchange.loadMarkets();
+      binance.resetStats();
+      const funding = await exchange.fetchBalance({ type: 'funding' });
+      // freeze counts as used: 0.25 + 0.05 = 0.3
+      expect(funding.BTC).toMatchObject({ free: 0.25, used: 0.05, total: 0.3 });
+      expect(funding.USDT).toMatchObject({ free: 10, total: 10 });
+      expect(binance.stats.byPath).toEqual({ '/sapi/v1/asset/get-funding-asset': 1 });
+
+      binance.resetStats();
+      const first = await implicit(exchange, 'sapiGetSimpleEarnFlexiblePosition', {
+        current: 1,
+        size: 2,
+      });
+      expect(first).toMatchObject({
+        total: 3,
+        rows: [
+          { asset: 'USDT', totalAmount: '100' },
+          { asset: 'BTC', totalAmount: '0.1' },
+        ],
+      });
+      const second = await implicit(exchange, 'sapiGetSimpleEarnFlexiblePosition', {
+        current: 2,
+        size: 2,
+      });
+      expect(second).toMatchObject({ total: 3, rows: [{ asset: 'SOL', totalAmount: '3' }] });
+      const locked = await implicit(exchange, 'sapiGetSimpleEarnLockedPosition', { size: 100 });
+      expect(locked).toMatchObject({ total: 1, rows: [{ asset: 'ETH', amount: '2' }] });
+      expect(binance.stats.byPath).toEqual({
+        '/sapi/v1/simple-earn/flexible/position': 2,
+        '/sapi/v1/simple-earn/locked/position': 1,
+      });
+
+      binance.denyWallet('w', 'funding');
+      const refused = await rejection(exchange.fetchBalance({ type: 'funding' }));
+      // PermissionDenied, an AuthenticationError: a refusal. (Not -2015, which ccxt takes for a
+      // temporary ban once a spot read has worked: DDoSProtection.)
+      expect(refused.constructor).toBe(ccxt.PermissionDenied);
+      expect(refused.message).toMatch(/not authorized to execute this request/);
+      expect((await exchange.fetchBalance({ type: 'spot' })).BTC).toMatchObject({ total: 1 });
+    } finally {
+      await binance.close();
+    }
+  });
+
+  it('okx: trading is account/balance, funding asset/balances (bal, availBal, frozenBal)', async () => {
+    const okx = await startFakeOkx({ markets: PRICES });
+    try {
+      okx.addAccount('w', {
+        secret: 's',
+        passphrase: 'p',
+        balances: { BTC: { free: '1' } },
+        wallets: { funding: { BTC: { free: '0.25', locked: '0.05' }, USDT: { free: '10' } } },
+      });
+      const exchange = client(SPECS[1]!, okx.url, { apiKey: 'w', secret: 's', password: 'p' });
+      await exchange.loadMarkets();
+      okx.resetStats();
+      const trading = await exchange.fetchBalance({ type: 'trading' });
+      expect(trading.BTC).toMatchObject({ total: 1 });
+      expect(okx.stats.byPath).toEqual({ '/api/v5/account/balance': 1 });
+      okx.resetStats();
+      const funding = await exchange.fetchBalance({ type: 'funding' });
+      expect(funding.BTC).toMatchObject({ free: 0.25, used: 0.05, total: 0.3 });
+      expect(funding.USDT).toMatchObject({ free: 10, total: 10 });
+      expect(okx.stats.byPath).toEqual({ '/api/v5/asset/balances': 1 });
+    } finally {
+      await okx.close();
+    }
+  });
+});

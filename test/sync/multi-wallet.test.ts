@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountDetails } from '../../src/accounts/details.ts';
 import { detailLines } from '../../src/cli/details.ts';
+import { ExchangeClients } from '../../src/exchanges/clients.ts';
+import { ExchangeConnector } from '../../src/exchanges/connector.ts';
+import { DEFAULT_RETRY } from '../../src/exchanges/retry.ts';
+import { findMarket } from '../../src/markets/index.ts';
 import { BINANCE_WALLETS, startFakeBinance } from '../support/exchanges/binance-server.ts';
 import { MAIN_WALLET } from '../support/exchanges/common.ts';
 import { OKX_FUNDING, startFakeOkx } from '../support/exchanges/okx-server.ts';
@@ -309,5 +313,41 @@ describe('Binance Simple Earn, and a key refused the optional wallets', () => {
       last_sync_error: null,
       sync_failures: 0,
     });
+  });
+});
+
+describe('Simple Earn positions over more than one page', () => {
+  it('reads every page (100 a page) and sums the positions', async () => {
+    // 150 flexible positions of 0.5 each, assets P0…P149: two pages (100 + 50).
+    const positions = Object.fromEntries(
+      Array.from({ length: 150 }, (_, i) => [`P${i}`, { free: '0.5' }]),
+    );
+    binance.addAccount('bn-paged', {
+      secret: 'bn-paged-secret',
+      balances: { P0: { free: '1.25' } },
+      wallets: { [BINANCE_WALLETS.earnFlexible]: positions },
+    });
+    const market = findMarket('binance');
+    if (market?.connector.type !== 'ccxt') throw new Error('binance is an exchange');
+    const connector = new ExchangeConnector(
+      new ExchangeClients(market.connector, {
+        origin: binance.url,
+        timeoutMs: 2000,
+        rateLimitMs: 0,
+        keyRequestsPerSecond: 100,
+      }),
+      DEFAULT_RETRY,
+    );
+    await connector.clients.loadMarkets();
+    binance.resetStats();
+    const holdings = await connector.fetchHoldings({
+      apiKey: 'bn-paged',
+      secret: 'bn-paged-secret',
+    });
+    expect(binance.stats.byPath['/sapi/v1/simple-earn/flexible/position']).toBe(2);
+    expect(holdings.wallets.get('earn-flexible')?.size).toBe(150);
+    expect(holdings.total.get('P0')).toBe('1.75'); // 1.25 spot + 0.5 earning
+    expect(holdings.total.get('P149')).toBe('0.5');
+    expect(holdings.total.size).toBe(150);
   });
 });
