@@ -200,7 +200,9 @@ describe('a Bybit account: unified trading account + funding wallet', () => {
   });
 
   it('a key bound to other IPs (10010) is reported, not locked, and read again', async () => {
-    bybit.fail({ kind: 'answer', apiKey: KEY, status: 200, body: IP_MISMATCH });
+    // Every signed request is refused while the key's bound IPs leave us out.
+    const refusal = { kind: 'answer', apiKey: KEY, status: 200, body: IP_MISMATCH } as const;
+    bybit.fail({ ...refusal, times: Infinity });
     const account = await server.services.accounts.findAny(id);
     expect(await server.services.onDemand.syncNow(account)).toMatchObject({
       status: 'failed',
@@ -211,6 +213,7 @@ describe('a Bybit account: unified trading account + funding wallet', () => {
       is_locked: false,
     });
     expect((await accountDetails(server.services.storage, id)).last_sync_error).toContain('10010');
+    bybit.fail({ ...refusal, times: 0 }); // the key is bound to our IP again
     expect((await server.services.onDemand.syncNow(account)).status).toBe('synced');
   });
 
