@@ -84,6 +84,19 @@ export interface SyncConfig {
   leaseMs: number;
   /** The oldest prices an on-demand sync values at (`OPENCOMMAS_PRICE_FRESHNESS`, default 5s). */
   freshPricesMs: number;
+  /** Which balance snapshots are kept, and how often the worker prunes the rest. */
+  retention: RetentionConfig;
+}
+
+/** Snapshot retention tiers by age; the window starts, first and latest are always kept. */
+export interface RetentionConfig {
+  /** Every snapshot younger than this is kept (`OPENCOMMAS_RETENTION_ALL`, default 48h). */
+  allMs: number;
+  /** Older: one per clock hour up to this age, one per UTC day beyond it
+   * (`OPENCOMMAS_RETENTION_HOURLY`, default 31d). */
+  hourlyMs: number;
+  /** How often each worker prunes (`OPENCOMMAS_PRUNE_INTERVAL`, default 1h); null when `off`. */
+  pruneIntervalMs: number | null;
 }
 
 /** The URL a client uses to reach HOST:PORT (IPv6 hosts in brackets). */
@@ -229,14 +242,36 @@ function loadSyncConfig(env: Env): SyncConfig {
       'OPENCOMMAS_PRICE_FRESHNESS',
       env.OPENCOMMAS_PRICE_FRESHNESS ?? '5s',
     ),
+    retention: loadRetentionConfig(env),
   };
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+function loadRetentionConfig(env: Env): RetentionConfig {
+  const allMs = duration(env, 'OPENCOMMAS_RETENTION_ALL', '48h');
+  const hourlyMs = duration(env, 'OPENCOMMAS_RETENTION_HOURLY', '31d');
+  if (hourlyMs < allMs) {
+    const [all, hourly] = [allMs, hourlyMs].map((ms) => `${ms / 3_600_000}h`);
+    throw new ConfigError(
+      `OPENCOMMAS_RETENTION_HOURLY (${hourly}) must be at least OPENCOMMAS_RETENTION_ALL (${all})`,
+    );
+  }
+  const interval = nonEmpty(env.OPENCOMMAS_PRUNE_INTERVAL) ?? '1h';
+  const pruneIntervalMs =
+    interval.toLowerCase() === 'off' ? null : parseDuration('OPENCOMMAS_PRUNE_INTERVAL', interval);
+  return { allMs, hourlyMs, pruneIntervalMs };
+}
 
-/** `250ms`, `30s`, `5m`, `1h`; a bare number means seconds. */
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** `250ms`, `30s`, `5m`, `1h`, `31d`; a bare number means seconds. */
 export function parseDuration(name: string, text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
   const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] ?? 1000) : NaN;
   if (!(ms > 0))
     throw new ConfigError(`${name} must be a duration like 30s, 5m or 1h, got "${text}"`);

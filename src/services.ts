@@ -4,6 +4,7 @@ import { ApiKeyService } from './auth/keys.ts';
 import { KeyStore } from './auth/key-store.ts';
 import { createSealer } from './auth/sealing.ts';
 import { BalanceImporter } from './balances/import.ts';
+import { SnapshotRetention } from './balances/retention.ts';
 import type { LimitsConfig, SyncConfig } from './config.ts';
 import { NO_LIMITS, openLimits, type Limits } from './limits/limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -25,6 +26,8 @@ export interface Services {
   accounts: AccountService;
   lister: AccountLister;
   balances: BalanceImporter;
+  /** Thins old balance snapshots (`config.sync.retention`); the worker runs it on its interval. */
+  retention: SnapshotRetention;
   sync: AccountSync;
   onDemand: OnDemandSync;
   /** Runs scheduled syncs in this process once started (`npm start` does; `--no-worker` not). */
@@ -67,7 +70,14 @@ export async function createServices(
     : NO_LIMITS;
   const sources = new BalanceSources(storage, options.sync);
   const sync = new AccountSync(storage, sealer, changes, sources, options.sync, logger);
-  const worker = new SyncWorker(storage, sync, { ...options.sync, idlePollMs: 1000 }, logger);
+  const retention = new SnapshotRetention(storage, options.sync.retention);
+  const worker = new SyncWorker(
+    storage,
+    sync,
+    { ...options.sync, idlePollMs: 1000 },
+    logger,
+    retention,
+  );
   return {
     storage,
     changes,
@@ -77,6 +87,7 @@ export async function createServices(
     accounts: new AccountService(storage, sealer, changes, sync, () => worker.poke()),
     lister,
     balances: new BalanceImporter(storage, changes),
+    retention,
     sync,
     onDemand: new OnDemandSync(storage, sync, options.sync.leaseMs),
     worker,

@@ -226,6 +226,21 @@ program
   .action((o: { file: string }) => execute('transfer.import', { records: readJsonFile(o.file) }));
 
 program
+  .command('snapshots')
+  .description('balance snapshots')
+  .command('prune')
+  .description(
+    'remove the snapshots retention does not keep (OPENCOMMAS_RETENTION_ALL, ' +
+      'OPENCOMMAS_RETENTION_HOURLY), now; every figure served stays the same',
+  )
+  .action(() =>
+    execute('snapshots.prune', {}, (result) => {
+      const { removed, accounts } = result as { removed: number; accounts: number };
+      return `removed ${removed} snapshot${removed === 1 ? '' : 's'} from ${accounts} account${accounts === 1 ? '' : 's'}`;
+    }),
+  );
+
+program
   .command('markets')
   .description('list the supported markets')
   // The catalog is code, not data: no need to open (or contend for) the database.

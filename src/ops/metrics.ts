@@ -61,6 +61,11 @@ export const metrics = {
     labelNames: ['market', 'status'] as const,
     registers: [registry],
   }),
+  snapshotsPruned: new Counter({
+    name: 'opencommas_snapshots_pruned_total',
+    help: 'Balance snapshots removed by retention (the worker, or opencommas snapshots prune)',
+    registers: [registry],
+  }),
   syncRoundSeconds: new Gauge({
     name: 'opencommas_sync_last_round_duration_seconds',
     help: 'Duration of the last sync round of this worker: one claimed batch of due accounts, from the claim until its last account is done (batches overlap as slots free up)',

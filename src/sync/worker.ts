@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import type { SnapshotRetention } from '../balances/retention.ts';
 import { metrics } from '../ops/metrics.ts';
 import type { Storage } from '../storage/database.ts';
 import { isDatabaseUnavailable } from '../storage/unavailable.ts';
@@ -32,6 +33,9 @@ export class SyncWorker {
   private loop: Promise<void> | undefined;
   private readonly inflight = new Set<Promise<void>>();
   private wake: (() => void) | undefined;
+  /** The pass under way, and when the next is due (the first right after the first round). */
+  private pruning: Promise<void> | undefined;
+  private nextPruneAt = 0;
   /** Fired by stop(): syncs still reading give their accounts back untouched. */
   private aborter = new AbortController();
 
@@ -40,6 +44,7 @@ export class SyncWorker {
     private readonly sync: AccountSync,
     private readonly settings: WorkerSettings,
     private readonly logger: Logger,
+    private readonly retention?: SnapshotRetention,
   ) {}
 
   start(): void {
@@ -61,7 +66,7 @@ export class SyncWorker {
     this.aborter.abort();
     this.wake?.();
     await this.loop;
-    await Promise.all(this.inflight);
+    await Promise.all([...this.inflight, this.pruning]);
   }
 
   /** Look for due accounts now (e.g. one was just connected). */
@@ -96,6 +101,7 @@ export class SyncWorker {
             });
           this.inflight.add(task);
         }
+        this.pruneWhenDue();
         if (claimed.length === 0 || this.inflight.size >= this.settings.concurrency) {
           await this.idle();
         }
@@ -106,6 +112,31 @@ export class SyncWorker {
         await this.sleep(this.settings.idlePollMs);
       }
     }
+  }
+
+  /**
+   * Snapshot retention, once its interval has passed: beside the syncs (which it never delays),
+   * one pass at a time. Several workers may prune at once: each range of accounts is pruned by
+   * whichever takes its lock.
+   */
+  private pruneWhenDue(): void {
+    const every = this.retention?.intervalMs;
+    if (!this.retention || !every || this.pruning || Date.now() < this.nextPruneAt) return;
+    const started = performance.now();
+    this.pruning = this.retention
+      .prune(new Date(), this.aborter.signal)
+      .then((result) => {
+        const ms = Math.round(performance.now() - started);
+        this.logger.info({ ...result, ms }, `snapshots pruned: ${result.removed} removed`);
+      })
+      .catch((error: unknown) => {
+        const level = isDatabaseUnavailable(error) ? 'warn' : 'error';
+        this.logger[level]({ err: error }, 'pruning snapshots failed');
+      })
+      .finally(() => {
+        this.nextPruneAt = Date.now() + every;
+        this.pruning = undefined;
+      });
   }
 
   private count(outcome: SyncOutcome): void {

@@ -43,14 +43,14 @@ describe('Bitfinex markets and prices', () => {
   it('loads spot markets from the pairs and currencies configuration, UST as USDT', async () => {
     const c = client();
     bfx.resetStats();
-    await c.loadMarkets();
+    const markets = await c.loadMarkets();
     expect(Object.keys(bfx.stats.byPath).sort()).toEqual([
       MARKETS_CONFIG,
       expect.stringMatching(/^\/v2\/conf\/pub:list:currency,/),
     ]);
-    expect(Object.keys(c.markets).sort()).toEqual(['AVAX/USD', 'BTC/USD', 'BTC/USDT', 'ETH/BTC']);
-    expect(c.markets['BTC/USDT']).toMatchObject({ id: 'tBTCUST', spot: true });
-    expect(c.markets['AVAX/USD']).toMatchObject({ id: 'tAVAX:USD', base: 'AVAX' });
+    expect(Object.keys(markets).sort()).toEqual(['AVAX/USD', 'BTC/USD', 'BTC/USDT', 'ETH/BTC']);
+    expect(markets['BTC/USDT']).toMatchObject({ id: 'tBTCUST', spot: true });
+    expect(markets['AVAX/USD']).toMatchObject({ id: 'tAVAX:USD', base: 'AVAX' });
   });
 
   it('reads every last price in one tickers request (funding tickers left aside)', async () => {

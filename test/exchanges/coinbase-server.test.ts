@@ -55,7 +55,7 @@ describe('Coinbase markets and prices', () => {
   it('loads spot products and the currencies, without a key', async () => {
     const c = client('', '');
     cb.resetStats();
-    await c.loadMarkets();
+    const markets = await c.loadMarkets();
     // The spot products, then the futures and perpetuals lists (empty for a spot account).
     expect(cb.stats.byPath).toEqual({
       [PRODUCTS]: 3,
@@ -63,8 +63,8 @@ describe('Coinbase markets and prices', () => {
       '/v2/currencies/crypto': 1,
       '/v2/exchange-rates': 1,
     });
-    expect(Object.keys(c.markets).sort()).toEqual(['BTC/USD', 'ETH/BTC', 'ETH/USD', 'SOL/USDC']);
-    expect(c.markets['ETH/USD']).toMatchObject({ id: 'ETH-USD', spot: true });
+    expect(Object.keys(markets).sort()).toEqual(['BTC/USD', 'ETH/BTC', 'ETH/USD', 'SOL/USDC']);
+    expect(markets['ETH/USD']).toMatchObject({ id: 'ETH-USD', spot: true });
   });
 
   it('reads the last prices of the named products in one request', async () => {
@@ -115,7 +115,7 @@ describe('Coinbase accounts', () => {
     const second = await call.call(c, { cursor: first.cursor });
     expect([second.accounts.length, second.has_next, second.cursor]).toEqual([12, false, '']);
     // ccxt asks for 250 at once (Coinbase's most), which holds all 61 here.
-    expect(Object.keys((await c.fetchBalance()).total)).toHaveLength(61);
+    expect(Object.keys((await c.fetchBalance()).total ?? {})).toHaveLength(61);
   });
 });
 
