@@ -140,7 +140,13 @@ describe('connecting a Binance account with real keys', () => {
   it('keeps the unpriced asset, shown as unpriced, out of the value', async () => {
     const details = await accountDetails(server.services.storage, id);
     const dust = details.holdings.find((h) => h.asset === 'DUST');
-    expect(dust).toEqual({ asset: 'DUST', amount: '5', usd_price: null, usd_value: null });
+    expect(dust).toEqual({
+      asset: 'DUST',
+      amount: '5',
+      usd_price: null,
+      usd_value: null,
+      wallets: [{ wallet: 'spot', amount: '5' }], // all of it in spot
+    });
     expect(details.snapshot?.usd_value).toBe('30100');
     expect(details.snapshot?.btc_usd_price).toBe('50000');
     expect(details.last_sync_error).toBeNull();
