@@ -86,3 +86,24 @@ describe.each([
     expect(prices).toEqual([null]);
   });
 });
+
+describe('an exchange that keeps minute candles for a day only', () => {
+  it('values an older moment at the hourly candle containing it', async () => {
+    const keeper = await startFakeBinance({ minuteCandlesFrom: now - DAY });
+    try {
+      const at = now - 3 * DAY;
+      const hourStart = at - (at % HOUR);
+      keeper.setPrice('BTC/USDT', '40000', now - 5 * DAY);
+      keeper.setPrice('ETH/USDT', '2000', now - 5 * DAY);
+      keeper.setPrice('ETH/USDT', '2500', hourStart + 59 * 60_000); // late in that hour
+      keeper.setPrice('ETH/USDT', '3000', now - HOUR);
+      const prices = await connector('binance', keeper.url).fetchPricesAt([
+        { asset: 'ETH', at: new Date(hourStart) },
+      ]);
+      // No minute candle three days back; the hour's candle closes at 2500.
+      expect(prices).toEqual([{ usd: '2500', btcUsd: '40000' }]);
+    } finally {
+      await keeper.close();
+    }
+  });
+});

@@ -109,6 +109,11 @@ export interface ExchangeOptions {
    * (Binance 1000, OKX 100): paging is tested with a few transfers instead of a thousand.
    */
   historyPageCap?: number;
+  /**
+   * Candles shorter than an hour exist only from this time (ms), as exchanges keep minute
+   * candles for a limited time: an older moment has only hourly and daily ones.
+   */
+  minuteCandlesFrom?: number;
 }
 
 /** A spread of spot markets quoted in USDT, USDC and BTC, for tests that need "some markets". */
@@ -271,6 +276,7 @@ export class ExchangeState {
     const start = Math.max(since - (since % intervalMs), first.at - (first.at % intervalMs));
     const result = [];
     for (let open = start; open <= Date.now() && result.length < limit; open += intervalMs) {
+      if (intervalMs < 3_600_000 && open < (this.options.minuteCandlesFrom ?? -Infinity)) continue;
       const before = history.filter((p) => p.at <= open).at(-1);
       const during = history.filter((p) => p.at > open && p.at < open + intervalMs);
       const series = [...(before ? [before.last] : []), ...during.map((p) => p.last)];
