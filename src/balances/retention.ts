@@ -18,6 +18,12 @@ export interface PruneTuning {
   maxRowsPerTransaction: number;
 }
 
+/**
+ * How far another process's clock may be from the pruning worker's while its figures stay
+ * exactly as they were: the window starts of every moment within this of now are kept.
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
 export const PRUNE_TUNING: PruneTuning = { rangeWidth: 64, maxRowsPerTransaction: 2000 };
 
 /**
@@ -26,7 +32,8 @@ export const PRUNE_TUNING: PruneTuning = { rangeWidth: 64, maxRowsPerTransaction
  * - up to `hourlyMs`: the latest snapshot of each clock hour (UTC);
  * - older: the latest snapshot of each UTC day;
  * - always: the account's first and latest snapshots and the current window starts (the latest
- *   at or before now − 24 h and now − 30 d), which are what `loadHistories` reads.
+ *   at or before now − 24 h and now − 30 d, as `loadHistories` reads them; those of any clock
+ *   within `CLOCK_SKEW_MS` of this one too).
  *
  * The latest of a bucket is kept, not the first: a window starts at the latest snapshot at or
  * before its start, so keeping each hour's (day's) last one makes a window starting at the end of
@@ -107,11 +114,18 @@ async function pruneRange(
 ): Promise<RemovedRow[] | null> {
   const allBefore = new Date(now.getTime() - policy.allMs);
   const hourlyBefore = new Date(now.getTime() - policy.hourlyMs);
-  const dayStart = new Date(now.getTime() - DAY_MS);
-  const periodStart = new Date(now.getTime() - PERIOD_MS);
   const probe = (condition: ReturnType<typeof sql>, order: 'ASC' | 'DESC') =>
     sql`(SELECT id FROM balance_snapshots s WHERE s.account_id = a.id AND ${condition}
       ORDER BY s.taken_at ${sql.raw(order)} LIMIT 1)`;
+  // Each window's start, for any API process whose clock is within CLOCK_SKEW_MS of ours: the
+  // latest snapshot at or before the earliest such start, and every one up to the latest.
+  const windowStarts = [DAY_MS, PERIOD_MS].map((length) => {
+    const start = now.getTime() - length;
+    const [earliest, latest] = [new Date(start - CLOCK_SKEW_MS), new Date(start + CLOCK_SKEW_MS)];
+    return sql`UNION ALL ${probe(sql`s.taken_at <= ${earliest}`, 'DESC')}
+      UNION ALL (SELECT id FROM balance_snapshots s WHERE s.account_id = a.id
+        AND s.taken_at > ${earliest} AND s.taken_at <= ${latest})`;
+  });
   return storage.db.transaction().execute(async (tx) => {
     const lock = await sql<{ locked: boolean }>`
       SELECT pg_try_advisory_xact_lock(hashtext('opencommas.snapshot-retention'), ${range.index}::int)
@@ -121,13 +135,12 @@ async function pruneRange(
       WITH accounts_in_range AS (
         SELECT id FROM accounts a WHERE a.id >= ${range.start} AND a.id < ${range.end}
       ),
-      -- What the windows read: index probes per account, as loadHistories does.
+      -- What the windows read (first, latest, window starts): index probes per account.
       always_kept AS (
         SELECT k.id FROM accounts_in_range a CROSS JOIN LATERAL (
           ${probe(sql`true`, 'ASC')}
           UNION ALL ${probe(sql`true`, 'DESC')}
-          UNION ALL ${probe(sql`s.taken_at <= ${dayStart}`, 'DESC')}
-          UNION ALL ${probe(sql`s.taken_at <= ${periodStart}`, 'DESC')}
+          ${sql.join(windowStarts, sql` `)}
         ) k
       ),
       ranked AS (

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneSnapshots } from '../../src/balances/retention.ts';
+import { CLOCK_SKEW_MS, pruneSnapshots } from '../../src/balances/retention.ts';
 import { ConfigError, loadConfig, type RetentionConfig } from '../../src/config.ts';
 import { metrics } from '../../src/ops/metrics.ts';
 import type { Services } from '../../src/services.ts';
@@ -85,6 +85,9 @@ describe('snapshot retention, counted by hand', () => {
       may16h9b: at('05-16T09:40'), // kept
       may16h11: at('05-16T11:50'), // kept
       periodStart: at('05-16T12:20'), // not its hour's latest, but the 30-day window start: kept
+      // Not its hour's latest, but within 5 minutes after the 30-day window's start: a process
+      // whose clock is 3 minutes ahead starts the window there. Kept.
+      skewedStart: at('05-16T12:33'),
       may16h12: at('05-16T12:50'), // kept
       jun1a: at('06-01T10:05'), // removed
       jun1b: at('06-01T10:35'), // removed
@@ -123,23 +126,23 @@ describe('snapshot retention, counted by hand', () => {
 
     const result = await pruneSnapshots(server.services.storage, DEFAULTS, now);
 
-    // 20 + 3 snapshots; removed: apr2Early, may15Early, may16h9a, jun1a, jun1b, jun13a and the
+    // 21 + 3 snapshots; removed: apr2Early, may15Early, may16h9a, jun1a, jun1b, jun13a and the
     // stopped account's 05:00 = 7, from 2 accounts.
     expect(result).toEqual({ removed: 7, accounts: 2 });
     const removed = ['apr2Early', 'may15Early', 'may16h9a', 'jun1a', 'jun1b', 'jun13a'];
     const kept = Object.entries(times)
       .filter(([name]) => !removed.includes(name))
       .map(([, time]) => time.toISOString());
-    expect(kept).toHaveLength(14);
+    expect(kept).toHaveLength(15);
     expect(await remaining(server.services, active)).toEqual(kept);
     expect(await remaining(server.services, stopped)).toEqual([
       '2026-03-01T01:00:00.000Z',
       '2026-03-01T09:00:00.000Z',
     ]);
     // Their assets went with them: 2 per snapshot, 3 for every 4th of the active account's
-    // (removed: apr2Early is index 2, may15Early 4, may16h9a 6, jun1a 11, jun1b 12, jun13a 15;
-    // 4 and 12 also held XYZ), so 6 × 2 + 2 + the stopped account's 2 = 16 asset rows.
-    expect(assetsBefore - (await countAll(server.services, 'snapshot_assets'))).toBe(16);
+    // (removed: apr2Early is index 2, may15Early 4, may16h9a 6, jun1a 12, jun1b 13, jun13a 16;
+    // 4, 12 and 16 also held XYZ), so 6 × 2 + 3 + the stopped account's 2 = 17 asset rows.
+    expect(assetsBefore - (await countAll(server.services, 'snapshot_assets'))).toBe(17);
 
     expect(await page()).toBe(before);
     expect(await pruneSnapshots(server.services.storage, DEFAULTS, now)).toEqual({
@@ -238,13 +241,13 @@ function expectedKept(times: number[], now: number, policy: RetentionConfig): nu
     if (t >= hourlyBefore) keep.add(t);
   }
   for (const t of lastOf((t) => new Date(t).toISOString().slice(0, 10))) keep.add(t);
-  for (const t of [
-    sorted[0],
-    sorted.at(-1),
-    latestAtOrBefore(now - DAY),
-    latestAtOrBefore(now - 30 * DAY),
-  ]) {
-    if (t !== undefined) keep.add(t);
+  for (const t of [sorted[0], sorted.at(-1)]) if (t !== undefined) keep.add(t);
+  // Each window's start for a clock up to 5 minutes behind or ahead of ours.
+  for (const start of [now - DAY, now - 30 * DAY]) {
+    const behind = latestAtOrBefore(start - CLOCK_SKEW_MS);
+    if (behind !== undefined) keep.add(behind);
+    for (const t of sorted)
+      if (t > start - CLOCK_SKEW_MS && t <= start + CLOCK_SKEW_MS) keep.add(t);
   }
   return [...keep].sort((a, b) => a - b);
 }
