@@ -1,5 +1,5 @@
 import type { Exchange } from 'ccxt';
-import type { MarketConnector, WalletRead } from '../markets/index.ts';
+import type { MarketConnector, TransferHistoryRead, WalletRead } from '../markets/index.ts';
 import { metrics } from '../ops/metrics.ts';
 import { loadExchangeClass, type ExchangeClass } from './ccxt-modules.ts';
 import { SourceError } from './failures.ts';
@@ -86,6 +86,11 @@ export class ExchangeClients {
   /** The wallets an account of this market is read from. */
   get wallets(): readonly WalletRead[] {
     return this.connector.wallets;
+  }
+
+  /** How this market's deposit and withdrawal history is read (the catalog's description). */
+  get transferHistory(): TransferHistoryRead {
+    return this.connector.transfers ?? {};
   }
 
   /** Codes this market holds assets under that stand for another asset (the catalog's). */

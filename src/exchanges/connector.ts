@@ -6,6 +6,8 @@ import { Dec } from '../valuation/index.ts';
 import { ExchangePaused, type ExchangeClients, type ExchangeCredentials } from './clients.ts';
 import { SourceError, classifyCcxtError, parseRetryAfter } from './failures.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
+import { readHistory, type HistoryCall } from './transfer-history.ts';
+import { pricesAt, type PricesAt } from './candle-prices.ts';
 import { readImplicitWallet } from './implicit-wallet.ts';
 
 /** Where to resume reading deposits and withdrawals (exchange time); undefined = from the start. */
@@ -22,6 +24,24 @@ export interface TransferReading {
 
 /** A transfer still in flight may complete later with an earlier timestamp: look back a day. */
 const CURSOR_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+type HistoryMethod = 'fetchDeposits' | 'fetchWithdrawals' | 'fetchDepositsWithdrawals';
+
+/** A transfer is priced from its minute's candle, else the nearest coarser one kept. */
+const CANDLE_TIMEFRAMES = ['1m', '1h', '1d'];
+
+const NO_HISTORY = { deposits: null, withdrawals: null };
+
+/** The earlier of two cursors; undefined (from the start) when either is. */
+function oldest(a: Date | undefined, b: Date | undefined): Date | undefined {
+  if (!a || !b) return undefined;
+  return a < b ? a : b;
+}
+
+/** A combined history's rows of one kind (ccxt's `type`). */
+function ofType(rows: Transaction[], type: 'deposit' | 'withdrawal'): Transaction[] {
+  return rows.filter((row) => row.type === type);
+}
 
 /**
  * Reads one exchange through ccxt's unified API — the same code for every exchange in the
@@ -72,30 +92,124 @@ export class ExchangeConnector {
     });
   }
 
-  /** Completed deposits and withdrawals since the cursors, where the exchange offers them. */
+  /** Whether the history is read per currency: `fetchTransfers` then needs the assets. */
+  get transfersByCurrency(): boolean {
+    return this.clients.transferHistory.byCurrency === true;
+  }
+
+  /**
+   * Completed deposits and withdrawals since the cursors, where the exchange offers them, read
+   * completely (every page, as the catalog's `transfers` says). `assets`: the currencies to read
+   * where the exchange needs one per call (those held now or in the previous snapshot).
+   */
   async fetchTransfers(
     credentials: ExchangeCredentials,
     since: TransferCursors,
+    assets: Iterable<string> = [],
   ): Promise<TransferReading> {
     const { has } = await this.clients.publicClient();
+    const history = this.clients.transferHistory;
     const readAt = Date.now();
-    const read = async (kind: 'deposit' | 'withdrawal', from: Date | undefined) => {
+    const codes = history.byCurrency ? [...new Set(assets)].sort() : [undefined];
+    const read = async (method: HistoryMethod, from: Date | undefined) => {
+      const start = from ? from.getTime() - CURSOR_OVERLAP_MS : undefined;
+      const rows: Transaction[] = [];
+      for (const code of codes) {
+        const call: HistoryCall = (callSince, limit, params) =>
+          this.keyed(credentials, (client) => client[method](code, callSince, limit, params));
+        rows.push(...(await readHistory(call, history, start, readAt)));
+      }
+      return rows;
+    };
+    if (codes.length === 0) {
+      // Per currency with no currency to ask about: the cursors stay where they were.
+      return {
+        transfers: [],
+        next: { deposits: since.deposits ?? null, withdrawals: since.withdrawals ?? null },
+      };
+    }
+    if (history.calls === 'combined') {
+      if (!has.fetchDepositsWithdrawals) return { transfers: [], next: NO_HISTORY };
+      const older = oldest(since.deposits, since.withdrawals);
+      const rows = await read('fetchDepositsWithdrawals', older);
+      const deposits = toTransfers('deposit', ofType(rows, 'deposit'), readAt);
+      const withdrawals = toTransfers('withdrawal', ofType(rows, 'withdrawal'), readAt);
+      return {
+        transfers: [...deposits.transfers, ...withdrawals.transfers],
+        next: { deposits: deposits.next, withdrawals: withdrawals.next },
+      };
+    }
+    const kindRead = async (kind: 'deposit' | 'withdrawal', from: Date | undefined) => {
       const supported = kind === 'deposit' ? has.fetchDeposits : has.fetchWithdrawals;
       if (!supported) return { transfers: [], next: null };
-      const start = from ? from.getTime() - CURSOR_OVERLAP_MS : undefined;
-      const rows = await this.keyed(credentials, (client) =>
-        kind === 'deposit'
-          ? client.fetchDeposits(undefined, start)
-          : client.fetchWithdrawals(undefined, start),
-      );
+      const rows = await read(kind === 'deposit' ? 'fetchDeposits' : 'fetchWithdrawals', from);
       return toTransfers(kind, rows, readAt);
     };
-    const deposits = await read('deposit', since.deposits);
-    const withdrawals = await read('withdrawal', since.withdrawals);
+    const deposits = await kindRead('deposit', since.deposits);
+    const withdrawals = await kindRead('withdrawal', since.withdrawals);
     return {
       transfers: [...deposits.transfers, ...withdrawals.transfers],
       next: { deposits: deposits.next, withdrawals: withdrawals.next },
     };
+  }
+
+  /**
+   * Each asset's USD price and BTC/USD at its own moment, from the exchange's candles: the
+   * 1-minute candle containing it, else the nearest coarser one the exchange keeps (`pricesAt`'s
+   * routes). Null for a moment no candle covers, and for all when the exchange has no candles.
+   * Public requests, paced, paused and retried as the tickers are; one candle per request, each
+   * read once per call.
+   */
+  async fetchPricesAt(
+    moments: ReadonlyArray<{ asset: string; at: Date }>,
+  ): Promise<Array<PricesAt | null>> {
+    await withRetry(() => this.clients.loadMarkets(), classifyCcxtError, this.retry);
+    const publicClient = await this.clients.publicClient();
+    if (!publicClient.has.fetchOHLCV || moments.length === 0) return moments.map(() => null);
+    const timeframes = CANDLE_TIMEFRAMES.filter((tf) => tf in (publicClient.timeframes ?? {}));
+    const read = new Map<string, Promise<string | null>>();
+    const candleClose = (symbol: string, timeframe: string, open: number) => {
+      const key = `${symbol} ${timeframe} ${open}`;
+      if (!read.has(key)) read.set(key, this.readCandleClose(symbol, timeframe, open));
+      return read.get(key)!;
+    };
+    const closeAt = async (symbol: string, at: number) => {
+      for (const timeframe of timeframes) {
+        const duration = publicClient.parseTimeframe(timeframe) * 1000;
+        const close = await candleClose(symbol, timeframe, at - (at % duration));
+        if (close !== null) return close;
+      }
+      return null;
+    };
+    const markets = publicClient.markets ?? {};
+    const prices: Array<PricesAt | null> = [];
+    for (const { asset, at } of moments) {
+      prices.push(await pricesAt(asset, at.getTime(), markets, closeAt));
+    }
+    return prices;
+  }
+
+  /** The close of the candle opening at `open`, or null when the exchange has none there. */
+  private async readCandleClose(
+    symbol: string,
+    timeframe: string,
+    open: number,
+  ): Promise<string | null> {
+    const candles = await withRetry(
+      () =>
+        this.clients.withPublicClient(async (client) => {
+          try {
+            return await client.fetchOHLCV(symbol, timeframe, open, 1);
+          } catch (error) {
+            throw await this.classify(error, client);
+          }
+        }),
+      (error) => classifyCcxtError(error),
+      this.retry,
+      (delay) => void this.clients.pause(Date.now() + delay, 'rate limited'),
+    );
+    const candle = candles.find((row) => row[0] === open);
+    return toDecimal(candle?.[4]) ?? null;
   }
 
   /**
