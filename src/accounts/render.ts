@@ -27,6 +27,7 @@ export async function renderAccounts(
     storage,
     rows.map((row) => row.id),
     now,
+    displayCurrency,
   );
   const boundaries: number[] = [];
   const entities = rows.map((account) => {

@@ -10,8 +10,8 @@ import {
 } from '../valuation/index.ts';
 import type { AccountEntity } from './entity-schema.ts';
 
-export type DisplayCurrency = 'USD' | 'BTC';
-export const DISPLAY_CURRENCIES: readonly DisplayCurrency[] = ['USD', 'BTC'];
+/** USD, BTC or a catalog currency (`src/prices/display-currencies.ts`). */
+export type DisplayCurrency = string;
 
 const EXPIRE_SOON_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -33,8 +33,7 @@ export function toAccountEntity({
 }: EntityInput): AccountEntity {
   const caps = { ...market.capabilities, ...account.capability_overrides };
   const { usd, btc } = valuation;
-  const shown = displayCurrency === 'BTC' ? btc : usd;
-  const money = (amount: string) => ({ currency: displayCurrency, amount });
+  const shown = inDisplayCurrency(valuation, displayCurrency);
   return {
     id: account.id,
     auto_balance_period: account.auto_balance_period,
@@ -68,14 +67,29 @@ export function toAccountEntity({
     deposit_enabled: caps.deposit_enabled && !account.api_key_invalid,
     include_in_summary: account.include_in_summary,
     supported_market_types: [...market.supported_market_types],
-    primary_display_currency_profit_percentage: money(formatPercent(shown.period.percentage, 2)),
-    primary_display_currency_profit: money(formatAmount(shown.period.profit)),
-    day_profit_primary_display_currency_percentage: money(formatPercent(shown.day.percentage, 4)),
-    day_profit_primary_display_currency: money(formatAmount(shown.day.profit)),
-    primary_display_currency_amount: money(formatAmount(shown.amount)),
+    primary_display_currency_profit_percentage: {
+      currency: shown.period.currency,
+      amount: formatPercent(shown.period.figures.percentage, 2),
+    },
+    primary_display_currency_profit: {
+      currency: shown.period.currency,
+      amount: formatAmount(shown.period.figures.profit),
+    },
+    day_profit_primary_display_currency_percentage: {
+      currency: shown.day.currency,
+      amount: formatPercent(shown.day.figures.percentage, 4),
+    },
+    day_profit_primary_display_currency: {
+      currency: shown.day.currency,
+      amount: formatAmount(shown.day.figures.profit),
+    },
+    primary_display_currency_amount: {
+      currency: shown.amount.currency,
+      amount: formatAmount(shown.amount.figures),
+    },
     total_primary_display_currency_profit: {
-      currency: displayCurrency,
-      amount: toDouble(shown.total),
+      currency: shown.total.currency,
+      amount: toDouble(shown.total.figures),
     },
     available_include_in_summary: caps.available_include_in_summary,
     api_key: publicIdentifier(account),
@@ -101,6 +115,39 @@ export function toAccountEntity({
     exchange_name: market.exchange_name,
     market_code: market.market_code,
     api_keys_state: apiKeysState(account.api_keys_expire_at, now),
+  };
+}
+
+interface Shown<T> {
+  currency: string;
+  figures: T;
+}
+
+/**
+ * The primary display figures. USD and BTC come from every snapshot's own prices. Another
+ * currency needs its price in the rounds of a window's two snapshots and of its transfers; a
+ * figure whose window lacks one is shown in USD, labelled "USD" — never converted at a price
+ * from another time.
+ */
+function inDisplayCurrency(valuation: Valuation, currency: DisplayCurrency) {
+  if (currency === 'USD' || currency === 'BTC') {
+    const figures = currency === 'BTC' ? valuation.btc : valuation.usd;
+    const as = <T>(f: T): Shown<T> => ({ currency, figures: f });
+    return {
+      amount: as(figures.amount),
+      day: as(figures.day),
+      period: as(figures.period),
+      total: as(figures.total),
+    };
+  }
+  const { display, usd } = valuation;
+  const either = <T>(f: T | null, fallback: T): Shown<T> =>
+    f === null ? { currency: 'USD', figures: fallback } : { currency, figures: f };
+  return {
+    amount: either(display.amount, usd.amount),
+    day: either(display.day, usd.day),
+    period: either(display.period, usd.period),
+    total: either(display.total, usd.total),
   };
 }
 

@@ -4,7 +4,7 @@ import { accountDetails } from '../accounts/details.ts';
 import { CreateKeyInput, RevokeKeyInput } from '../auth/keys.ts';
 import { seedDemo } from '../demo/demo.ts';
 import type { Services } from '../services.ts';
-import { CreateUserInput } from '../users/users.ts';
+import { CreateUserInput, UpdateUserInput } from '../users/users.ts';
 import { validate } from '../validation.ts';
 
 /**
@@ -29,6 +29,9 @@ const define = <S extends TSchema>(
 
 export const operations = {
   'user.create': define(CreateUserInput, (s, input) => s.users.create(input)),
+  'user.update': define(UpdateUserInput, (s, input) =>
+    s.users.setDisplayCurrency(input.user_id, input.display_currency),
+  ),
   'key.create': define(CreateKeyInput, (s, input) => s.keys.create(input)),
   'key.revoke': define(RevokeKeyInput, (s, input) => s.keys.revoke(input)),
   'account.add': define(AddAccountInput, (s, input) => s.accounts.add(input)),

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { displayUsdPriceAt } from '../prices/display-currencies.ts';
 import type { Storage } from '../storage/database.ts';
 import {
   DAY_MS,
@@ -37,6 +38,10 @@ interface WindowRow {
   first_at: Date | null;
   first_usd: string | null;
   first_btc: string | null;
+  latest_display: string | null;
+  day_display: string | null;
+  period_display: string | null;
+  first_display: string | null;
   next_any: Date | null;
   next_day: Date | null;
   next_period: Date | null;
@@ -54,6 +59,12 @@ interface MovesRow {
   total_usd: string | null;
   total_btc: string | null;
   total_unpriced: boolean | null;
+  day_display: string | null;
+  day_display_missing: boolean | null;
+  period_display: string | null;
+  period_display_missing: boolean | null;
+  total_display: string | null;
+  total_display_missing: boolean | null;
 }
 
 /**
@@ -66,12 +77,18 @@ export async function loadHistories(
   storage: Storage,
   accountIds: number[],
   now: Date,
+  /** A catalog display currency to value in too (USD and BTC need nothing more). */
+  displayCurrency?: string,
 ): Promise<Map<number, AccountHistory>> {
   const result = new Map<number, AccountHistory>();
   if (accountIds.length === 0) return result;
   const dayStart = new Date(now.getTime() - DAY_MS);
   const periodStart = new Date(now.getTime() - PERIOD_MS);
   const ids = sql.join(accountIds);
+  const display =
+    displayCurrency && !['USD', 'BTC'].includes(displayCurrency) ? displayCurrency : null;
+  const displayAt = (at: string) =>
+    display ? displayUsdPriceAt(sql.ref(at), sql.ref('a.market_code'), display) : sql`NULL`;
   const after = (bound: Date) => sql`(SELECT min(taken_at) FROM balance_snapshots s
       WHERE s.account_id = a.id AND s.taken_at > ${bound})`;
   const windows = await sql<WindowRow>`
@@ -84,6 +101,8 @@ export async function loadHistories(
       -- one scan of every holding).
       (SELECT true FROM snapshot_assets h WHERE h.snapshot_id IN (l.id, d.id, p.id, f.id)
         AND h.usd_price IS NULL LIMIT 1) AS holds_unpriced,
+      ${displayAt('l.taken_at')} AS latest_display, ${displayAt('d.taken_at')} AS day_display,
+      ${displayAt('p.taken_at')} AS period_display, ${displayAt('f.taken_at')} AS first_display,
       ${after(now)} AS next_any, ${after(dayStart)} AS next_day, ${after(periodStart)} AS next_period
     FROM accounts a
     LEFT JOIN LATERAL (SELECT id, taken_at, usd_value, btc_usd_price FROM balance_snapshots s
@@ -95,7 +114,7 @@ export async function loadHistories(
     LEFT JOIN LATERAL (SELECT id, taken_at, usd_value, btc_usd_price FROM balance_snapshots s
       WHERE s.account_id = a.id ORDER BY taken_at ASC LIMIT 1) f ON true
     WHERE a.id IN (${ids})`.execute(storage.db);
-  const moved = await loadMovedSums(storage, windows.rows);
+  const moved = await loadMovedSums(storage, windows.rows, display);
   const movedUnpriced = new Map(
     [...moved].map(([id, sums]) => [
       id,
@@ -106,10 +125,22 @@ export async function loadHistories(
   for (const row of windows.rows) {
     const at = (id: number | null) => (id === null ? undefined : assets.get(id));
     const input: ValuationInput = {
-      latest: point(row.latest_at, row.latest_usd, row.latest_btc, at(row.latest_id)),
-      dayStart: point(row.day_at, row.day_usd, row.day_btc, at(row.day_id)),
-      periodStart: point(row.period_at, row.period_usd, row.period_btc, at(row.period_id)),
-      first: point(row.first_at, row.first_usd, row.first_btc, at(row.first_id)),
+      latest: point(
+        row.latest_at,
+        row.latest_usd,
+        row.latest_btc,
+        row.latest_display,
+        at(row.latest_id),
+      ),
+      dayStart: point(row.day_at, row.day_usd, row.day_btc, row.day_display, at(row.day_id)),
+      periodStart: point(
+        row.period_at,
+        row.period_usd,
+        row.period_btc,
+        row.period_display,
+        at(row.period_id),
+      ),
+      first: point(row.first_at, row.first_usd, row.first_btc, row.first_display, at(row.first_id)),
       transfers: [],
       moved: moved.get(row.id) ?? NOTHING_MOVED,
     };
@@ -131,7 +162,11 @@ const BTC_SCALE_ZERO = `0.${'0'.repeat(TRANSFER_BTC_PLACES)}`;
  * asset moved) leave the database, however many years of transfers it has. The window bounds
  * are the snapshots' own stored instants (looked up by id), never a rounded copy of them.
  */
-async function loadMovedSums(storage: Storage, rows: WindowRow[]): Promise<Map<number, MovedSums>> {
+async function loadMovedSums(
+  storage: Storage,
+  rows: WindowRow[],
+  display: string | null,
+): Promise<Map<number, MovedSums>> {
   const spans = rows.filter((r) => r.first_id !== null && r.latest_id !== null);
   const result = new Map<number, Record<keyof MovedSums, Map<string, AssetMoves>>>();
   if (spans.length === 0) return result;
@@ -146,7 +181,12 @@ async function loadMovedSums(storage: Storage, rows: WindowRow[]): Promise<Map<n
       sum(v.btc) FILTER (WHERE t.at > p.taken_at) AS period_btc,
       bool_or(t.usd_price IS NULL) FILTER (WHERE t.at > p.taken_at) AS period_unpriced,
       sum(v.usd) AS total_usd, sum(v.btc) AS total_btc,
-      bool_or(t.usd_price IS NULL) AS total_unpriced
+      bool_or(t.usd_price IS NULL) AS total_unpriced,
+      sum(v.display) FILTER (WHERE t.at > d.taken_at) AS day_display,
+      bool_or(v.display_missing) FILTER (WHERE t.at > d.taken_at) AS day_display_missing,
+      sum(v.display) FILTER (WHERE t.at > p.taken_at) AS period_display,
+      bool_or(v.display_missing) FILTER (WHERE t.at > p.taken_at) AS period_display_missing,
+      sum(v.display) AS total_display, bool_or(v.display_missing) AS total_display_missing
     FROM unnest(${column((r) => r.id)}, ${column((r) => r.first_id)},
       ${column((r) => r.day_id ?? r.first_id)}, ${column((r) => r.period_id ?? r.first_id)},
       ${column((r) => r.latest_id)}) w(id, first_id, day_id, period_id, latest_id)
@@ -154,11 +194,15 @@ async function loadMovedSums(storage: Storage, rows: WindowRow[]): Promise<Map<n
     JOIN balance_snapshots d ON d.id = w.day_id
     JOIN balance_snapshots p ON p.id = w.period_id
     JOIN balance_snapshots l ON l.id = w.latest_id
+    JOIN accounts a ON a.id = w.id
     JOIN transfers t ON t.account_id = w.id AND t.at > f.taken_at AND t.at <= l.taken_at
     CROSS JOIN LATERAL (SELECT
-      CASE t.kind WHEN 'deposit' THEN 1 ELSE -1 END * t.amount * t.usd_price AS usd) u
+      CASE t.kind WHEN 'deposit' THEN 1 ELSE -1 END * t.amount * t.usd_price AS usd,
+      ${display ? displayUsdPriceAt(sql.ref('t.at'), sql.ref('a.market_code'), display) : sql`NULL::numeric`} AS display_price) u
     CROSS JOIN LATERAL (SELECT u.usd,
-      round((u.usd + ${BTC_SCALE_ZERO}::numeric) / t.btc_usd_price, ${TRANSFER_BTC_PLACES}) AS btc) v
+      round((u.usd + ${BTC_SCALE_ZERO}::numeric) / t.btc_usd_price, ${TRANSFER_BTC_PLACES}) AS btc,
+      round((u.usd + ${BTC_SCALE_ZERO}::numeric) / u.display_price, ${TRANSFER_BTC_PLACES}) AS display,
+      u.usd IS NOT NULL AND u.display_price IS NULL AS display_missing) v
     GROUP BY w.id, t.asset`.execute(storage.db);
   for (const row of sums.rows) {
     const known = result.get(row.account_id);
@@ -166,17 +210,34 @@ async function loadMovedSums(storage: Storage, rows: WindowRow[]): Promise<Map<n
     if (!known) result.set(row.account_id, sumsOf);
     const add = (
       into: Map<string, AssetMoves>,
-      usd: string | null,
-      btc: string | null,
-      unpriced: boolean | null,
+      [usd, btc, unpriced]: [string | null, string | null, boolean | null],
+      [inDisplay, missing]: [string | null, boolean | null],
     ) => {
       // No transfer of the asset in this window (the FILTER matched none).
       if (unpriced === null) return;
-      into.set(row.asset, { usd: new Dec(usd ?? 0), btc: new Dec(btc ?? 0), unpriced });
+      into.set(row.asset, {
+        usd: new Dec(usd ?? 0),
+        btc: new Dec(btc ?? 0),
+        // Without a display currency, or with a transfer it cannot value, there is no sum.
+        display: display === null || missing ? null : new Dec(inDisplay ?? 0),
+        unpriced,
+      });
     };
-    add(sumsOf.day, row.day_usd, row.day_btc, row.day_unpriced);
-    add(sumsOf.period, row.period_usd, row.period_btc, row.period_unpriced);
-    add(sumsOf.total, row.total_usd, row.total_btc, row.total_unpriced);
+    add(
+      sumsOf.day,
+      [row.day_usd, row.day_btc, row.day_unpriced],
+      [row.day_display, row.day_display_missing],
+    );
+    add(
+      sumsOf.period,
+      [row.period_usd, row.period_btc, row.period_unpriced],
+      [row.period_display, row.period_display_missing],
+    );
+    add(
+      sumsOf.total,
+      [row.total_usd, row.total_btc, row.total_unpriced],
+      [row.total_display, row.total_display_missing],
+    );
   }
   return result;
 }
@@ -185,10 +246,17 @@ function point(
   at: Date | null,
   usd: string | null,
   btc: string | null,
+  display: string | null,
   assets: ReadonlyMap<string, Dec | null> | undefined,
 ): SnapshotPoint | null {
   if (!at || usd === null || btc === null) return null;
-  return { at, usdValue: new Dec(usd), btcUsdPrice: new Dec(btc), ...(assets && { assets }) };
+  return {
+    at,
+    usdValue: new Dec(usd),
+    btcUsdPrice: new Dec(btc),
+    displayUsdPrice: display === null ? null : new Dec(display),
+    ...(assets && { assets }),
+  };
 }
 
 /**

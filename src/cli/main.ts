@@ -97,9 +97,19 @@ const user = program.command('user').description('users');
 user
   .command('create')
   .requiredOption('--email <email>', 'the user’s email')
-  .option('--display-currency <code>', 'USD or BTC', 'USD')
+  .option('--display-currency <code>', 'USD, BTC, EUR, JPY, ETH, … (see the README)', 'USD')
   .action((o: { email: string; displayCurrency: string }) =>
     execute('user.create', { email: o.email, display_currency: o.displayCurrency }),
+  );
+user
+  .command('update')
+  .requiredOption('--user <id>', 'the user id')
+  .requiredOption('--display-currency <code>', 'USD, BTC, EUR, JPY, ETH, … (see the README)')
+  .action((o: { user: string; displayCurrency: string }) =>
+    execute('user.update', {
+      user_id: positiveInt('user')(o.user),
+      display_currency: o.displayCurrency,
+    }),
   );
 
 const key = program.command('key').description('API keys for the 3Commas API');

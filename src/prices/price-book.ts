@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Storage } from '../storage/database.ts';
+import { recordDisplayPrices } from './display-currencies.ts';
 import { priceTable, type PriceTable, type Quote } from './routes.ts';
 
 export type QuoteFetcher = (source: string) => Promise<Quote[]>;
@@ -46,7 +47,7 @@ export class PriceBook {
     const fresh =
       this.storage.kind === 'postgres'
         ? await this.refreshShared(source)
-        : { fetchedAt: Date.now(), table: priceTable(await this.fetchQuotes(source)) };
+        : await this.readRound(source);
     this.cache.set(source, fresh);
     return fresh.table;
   }
@@ -81,9 +82,16 @@ export class PriceBook {
     }
   }
 
+  /** Reads one round's tickers; the display currencies' prices are kept, one row per round. */
+  private async readRound(source: string): Promise<Cached & { at: Date }> {
+    const quotes = await this.fetchQuotes(source);
+    const at = new Date();
+    await recordDisplayPrices(this.storage, source, at, quotes);
+    return { fetchedAt: at.getTime(), at, table: priceTable(quotes) };
+  }
+
   private async fetchAndStore(source: string): Promise<Cached> {
-    const table = priceTable(await this.fetchQuotes(source));
-    const fetchedAt = new Date();
+    const { table, at: fetchedAt } = await this.readRound(source);
     const values = {
       fetched_at: fetchedAt,
       btc_usd_price: table.btcUsd,

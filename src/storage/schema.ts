@@ -136,6 +136,14 @@ export interface PriceRoundsTable {
   usd_prices: ColumnType<Record<string, string>, string, string>;
 }
 
+/** One round's display-currency prices from one source (see migration 0007). */
+export interface DisplayPricesTable {
+  source: string;
+  fetched_at: Date;
+  /** Currency → USD price of one unit, as decimal strings. */
+  usd_prices: ColumnType<Record<string, string>, string, string>;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -144,6 +152,7 @@ export interface Database {
   snapshot_assets: SnapshotAssetsTable;
   transfers: TransfersTable;
   price_rounds: PriceRoundsTable;
+  display_prices: DisplayPricesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

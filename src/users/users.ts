@@ -1,7 +1,8 @@
 import { Type, type Static } from 'typebox';
-import { DISPLAY_CURRENCIES, type DisplayCurrency } from '../accounts/view.ts';
+import type { DisplayCurrency } from '../accounts/view.ts';
 import { invalid, notFound } from '../errors.ts';
 import type { ChangeBus } from '../storage/changes.ts';
+import { DISPLAY_CURRENCIES } from '../prices/display-currencies.ts';
 import type { Storage } from '../storage/database.ts';
 import type { UserRow } from '../storage/schema.ts';
 
@@ -10,6 +11,12 @@ export const CreateUserInput = Type.Object({
   display_currency: Type.Optional(Type.String()),
 });
 export type CreateUserInput = Static<typeof CreateUserInput>;
+
+export const UpdateUserInput = Type.Object({
+  user_id: Type.Integer({ minimum: 1 }),
+  display_currency: Type.String(),
+});
+export type UpdateUserInput = Static<typeof UpdateUserInput>;
 
 export interface UserView {
   id: number;
@@ -83,10 +90,13 @@ export class UserService {
 
 export function parseDisplayCurrency(text: string): DisplayCurrency {
   const currency = text.trim().toUpperCase();
-  if (!(DISPLAY_CURRENCIES as readonly string[]).includes(currency)) {
-    throw invalid('display_currency', `must be one of ${DISPLAY_CURRENCIES.join(', ')}`);
+  if (!DISPLAY_CURRENCIES.includes(currency)) {
+    throw invalid(
+      'display_currency',
+      `"${text}" is not supported; it must be one of ${DISPLAY_CURRENCIES.join(', ')}`,
+    );
   }
-  return currency as DisplayCurrency;
+  return currency;
 }
 
 function toView(row: UserRow): UserView {

@@ -11,6 +11,7 @@ export {
   type MovedSums,
   type WindowMoves,
   type CurrencyFigures,
+  type DisplayFigures,
   type SnapshotPoint,
   type TransferPoint,
   type UnpricedTransfer,

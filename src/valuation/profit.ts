@@ -12,6 +12,11 @@ export interface SnapshotPoint {
   usdValue: Dec;
   btcUsdPrice: Dec;
   /**
+   * USD price of one unit of the display currency in the round that priced the snapshot; null
+   * or absent when that round had none (the display figures it bounds are then unavailable).
+   */
+  displayUsdPrice?: Dec | null;
+  /**
    * USD value of single holdings, null for an asset held without a price. It needs only the
    * assets some window may leave out (see `excludedAssets`); absent, every asset was priced.
    */
@@ -26,6 +31,8 @@ export interface TransferPoint {
   usdValue: Dec;
   /** usdValue / btc_usd_price at the time of the transfer. */
   btcValue: Dec;
+  /** usdValue in the display currency at the transfer's time; null or absent without a price. */
+  displayValue?: Dec | null;
 }
 
 /** A transfer of an asset that had no price when it was recorded. */
@@ -38,6 +45,8 @@ export interface UnpricedTransfer {
 export interface AssetMoves {
   usd: Dec;
   btc: Dec;
+  /** In the display currency; null when a transfer of it had no display price. */
+  display?: Dec | null;
   /** true when a transfer of the asset in the window had no price: the asset is left out. */
   unpriced: boolean;
 }
@@ -86,9 +95,18 @@ export interface CurrencyFigures {
   total: Dec;
 }
 
+/** Figures in the display currency; null where a price it needs is missing (never guessed). */
+export interface DisplayFigures {
+  amount: Dec | null;
+  day: WindowFigures | null;
+  period: WindowFigures | null;
+  total: Dec | null;
+}
+
 export interface Valuation {
   usd: CurrencyFigures;
   btc: CurrencyFigures;
+  display: DisplayFigures;
 }
 
 /**
@@ -108,16 +126,26 @@ export function transferValues(
   usdPrice: string,
   btcUsdPrice: string,
   kind: 'deposit' | 'withdrawal',
-): { usdValue: Dec; btcValue: Dec } {
+  displayUsdPrice?: string | null,
+): { usdValue: Dec; btcValue: Dec; displayValue: Dec | null } {
   const usd = new Exact(amount).times(usdPrice).times(kind === 'deposit' ? 1 : -1);
-  const btc = usd.dividedBy(btcUsdPrice).toDecimalPlaces(TRANSFER_BTC_PLACES, Dec.ROUND_HALF_UP);
-  return { usdValue: new Dec(usd), btcValue: new Dec(btc) };
+  const inUnits = (price: string) =>
+    new Dec(usd.dividedBy(price).toDecimalPlaces(TRANSFER_BTC_PLACES, Dec.ROUND_HALF_UP));
+  return {
+    usdValue: new Dec(usd),
+    btcValue: inUnits(btcUsdPrice),
+    displayValue: displayUsdPrice ? inUnits(displayUsdPrice) : null,
+  };
 }
 
-type Currency = 'usd' | 'btc';
+type Currency = 'usd' | 'btc' | 'display';
 
-const toCurrency = (usd: Dec, at: SnapshotPoint, currency: Currency): Dec =>
-  currency === 'usd' ? usd : usd.dividedBy(at.btcUsdPrice);
+/** A USD value in `currency` at a snapshot; null when it has no display price. */
+const toCurrency = (usd: Dec, at: SnapshotPoint, currency: Currency): Dec | null => {
+  if (currency === 'usd') return usd;
+  if (currency === 'btc') return usd.dividedBy(at.btcUsdPrice);
+  return at.displayUsdPrice ? usd.dividedBy(at.displayUsdPrice) : null;
+};
 
 const unpricedIn = (point: SnapshotPoint): string[] =>
   [...(point.assets ?? [])].filter(([, usd]) => usd === null).map(([asset]) => asset);
@@ -143,7 +171,12 @@ export function sumWindow(input: ValuationInput, start: SnapshotPoint, end: Snap
   const entry = (asset: string) => {
     const known = moves.get(asset);
     if (known) return known;
-    const created = { usd: new Exact(0), btc: new Exact(0), unpriced: false };
+    const created: AssetMoves = {
+      usd: new Exact(0),
+      btc: new Exact(0),
+      display: new Exact(0),
+      unpriced: false,
+    };
     moves.set(asset, created);
     return created;
   };
@@ -151,6 +184,7 @@ export function sumWindow(input: ValuationInput, start: SnapshotPoint, end: Snap
     const sums = entry(t.asset ?? '');
     sums.usd = sums.usd.plus(t.usdValue);
     sums.btc = sums.btc.plus(t.btcValue);
+    sums.display = t.displayValue && sums.display ? sums.display.plus(t.displayValue) : null;
   }
   for (const t of (input.unpricedTransfers ?? []).filter(inside)) entry(t.asset).unpriced = true;
   return moves;
@@ -171,7 +205,7 @@ function usdValueWithout(point: SnapshotPoint, excluded: ReadonlySet<string>): D
  */
 export function valueAccount(input: ValuationInput): Valuation {
   const { latest } = input;
-  if (!latest) return { usd: zeroFigures(), btc: zeroFigures() };
+  if (!latest) return { usd: zeroFigures(), btc: zeroFigures(), display: zeroFigures() };
   const first = input.first ?? latest;
   // A window reaching back before the account's first snapshot starts at that snapshot.
   const dayStart = input.dayStart ?? first;
@@ -183,28 +217,34 @@ export function valueAccount(input: ValuationInput): Valuation {
     total: sumWindow(input, first, latest),
   };
 
-  const figures = (currency: Currency): CurrencyFigures => {
-    const window = (start: SnapshotPoint, moves: WindowMoves): WindowFigures => {
-      const excluded = excludedAssets(start, latest, moves);
-      const end = toCurrency(usdValueWithout(latest, excluded), latest, currency);
-      const begin = toCurrency(usdValueWithout(start, excluded), start, currency);
-      // Money moved in or out after `start` (up to the latest snapshot) is not profit.
-      const movedIn = new Dec(
-        [...moves]
-          .filter(([asset]) => !excluded.has(asset))
-          .reduce((sum, [, m]) => sum.plus(m[currency]), new Exact(0)),
-      );
-      const profit = end.minus(begin).minus(movedIn);
-      return { profit, percentage: percentage(profit, begin.plus(movedIn)) };
-    };
-    return {
-      amount: toCurrency(latest.usdValue, latest, currency),
-      day: window(dayStart, moved.day),
-      period: window(periodStart, moved.period),
-      total: window(first, moved.total).profit,
-    };
+  /** A window's figures in `currency`; null when a display price it needs is missing. */
+  const window = (start: SnapshotPoint, moves: WindowMoves, currency: Currency) => {
+    const excluded = excludedAssets(start, latest, moves);
+    const end = toCurrency(usdValueWithout(latest, excluded), latest, currency);
+    const begin = toCurrency(usdValueWithout(start, excluded), start, currency);
+    const kept = [...moves].filter(([asset]) => !excluded.has(asset)).map(([, m]) => m[currency]);
+    if (end === null || begin === null || kept.some((m) => m === null || m === undefined)) {
+      return null;
+    }
+    // Money moved in or out after `start` (up to the latest snapshot) is not profit.
+    const movedIn = new Dec(kept.reduce((sum: Dec, m) => sum.plus(m ?? 0), new Exact(0)));
+    const profit = end.minus(begin).minus(movedIn);
+    return { profit, percentage: percentage(profit, begin.plus(movedIn)) };
   };
-  return { usd: figures('usd'), btc: figures('btc') };
+  const figures = (currency: Currency) => ({
+    amount: toCurrency(latest.usdValue, latest, currency),
+    day: window(dayStart, moved.day, currency),
+    period: window(periodStart, moved.period, currency),
+    total: window(first, moved.total, currency)?.profit ?? null,
+  });
+  // USD and BTC always have their prices: every snapshot and priced transfer stores both.
+  const known = (f: DisplayFigures): CurrencyFigures => ({
+    amount: f.amount ?? new Dec(0),
+    day: f.day ?? zeroWindow(),
+    period: f.period ?? zeroWindow(),
+    total: f.total ?? new Dec(0),
+  });
+  return { usd: known(figures('usd')), btc: known(figures('btc')), display: figures('display') };
 }
 
 /**
@@ -216,8 +256,11 @@ function percentage(profit: Dec, base: Dec): Dec {
   return base.lte(0) ? new Dec(0) : profit.times(100).dividedBy(base);
 }
 
+function zeroWindow(): WindowFigures {
+  return { profit: new Dec(0), percentage: new Dec(0) };
+}
+
 function zeroFigures(): CurrencyFigures {
   const zero = new Dec(0);
-  const window = { profit: zero, percentage: zero };
-  return { amount: zero, day: window, period: window, total: zero };
+  return { amount: zero, day: zeroWindow(), period: zeroWindow(), total: zero };
 }

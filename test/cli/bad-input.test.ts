@@ -274,14 +274,14 @@ describe('CLI bad input', { timeout: 90_000 }, () => {
     await failsJson(add('--secret-file', '-', '--passphrase-file', '-'), 'passphrase_file');
   });
 
-  it('user create: duplicate email, display currency EUR', async () => {
+  it('user create: duplicate email, an unsupported display currency', async () => {
     const duplicate = await failsJson(['user', 'create', '--email', 'OWNER@example.com'], 'email');
     expect(duplicate.error_attributes?.email?.[0]).toMatch(/taken/);
-    const eur = await failsJson(
-      ['user', 'create', '--email', 'euro@example.com', '--display-currency', 'EUR'],
+    const euro = await failsJson(
+      ['user', 'create', '--email', 'euro@example.com', '--display-currency', 'EURO'],
       'display_currency',
     );
-    expect(eur.error_attributes?.display_currency?.[0]).toMatch(/USD/);
+    expect(euro.error_attributes?.display_currency?.[0]).toMatch(/one of USD, BTC, EUR/);
   });
 
   it('none of it wrote anything', async () => {
