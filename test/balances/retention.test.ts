@@ -195,6 +195,22 @@ describe('snapshot retention, counted by hand', () => {
       '2021-03-02T20:00:00.000Z',
     ]);
   });
+
+  it('removes each snapshot once when several workers prune at the same moment', async () => {
+    const id = await newAccount(server.services, userId, 'pruned twice at once');
+    const base = Date.parse('2019-05-01T00:00:00Z');
+    // As above: 60 snapshots every 4 h over 10 days long ago; 11 stay, 49 go.
+    const times = Array.from({ length: 60 }, (_, k) => base + k * 4 * HOUR);
+    await server.services.balances.importSnapshots(
+      times.map((t, i) => snapshot(id, new Date(t), i)),
+    );
+    const tuning = { rangeWidth: 2, maxRowsPerTransaction: 5 };
+    const passes = await Promise.all(
+      [1, 2, 3].map(() => pruneSnapshots(server.services.storage, DEFAULTS, now, tuning)),
+    );
+    expect(passes.reduce((sum, pass) => sum + pass.removed, 0)).toBe(49);
+    expect(await remaining(server.services, id)).toHaveLength(11);
+  });
 });
 
 function transfer(
