@@ -5,6 +5,7 @@ import { ExchangePaused } from '../exchanges/clients.ts';
 import { SourceError, type FailureKind } from '../exchanges/failures.ts';
 import { findMarket } from '../markets/index.ts';
 import type { BalanceSources, SourceTarget } from '../sources/sources.ts';
+import type { SourceTransfer } from '../sources/types.ts';
 import type { ChangeBus } from '../storage/changes.ts';
 import type { Storage } from '../storage/database.ts';
 import type { AccountRow, Database } from '../storage/schema.ts';
@@ -103,7 +104,7 @@ export class AccountSync {
         // Scheduled rounds share one price read; a sync someone asked for is priced for itself.
         roundPrices: !onDemand,
         alsoPriced: onDemand && target.kind === 'wallet' ? await this.heldBefore(account) : [],
-        storedTransfers: (ids) => this.storedTransfers(account, ids),
+        worthPricing: (transfers) => this.worthPricing(account, transfers),
         heldBefore: () => this.heldBefore(account),
       });
       reading = signal ? await unlessAborted(read, signal) : await read;
@@ -129,16 +130,34 @@ export class AccountSync {
     await this.writeReading(tx, account, reading);
   }
 
-  /** Which of these transfers the account has stored: they are not priced again. */
-  private async storedTransfers(account: AccountRow, ids: readonly string[]) {
-    if (ids.length === 0) return new Set<string>();
-    const rows = await this.storage.db
-      .selectFrom('transfers')
-      .select('external_id')
-      .where('account_id', '=', account.id)
-      .where('external_id', 'in', ids)
-      .execute();
-    return new Set(rows.map((row) => row.external_id ?? ''));
+  /**
+   * The transfers a candle read may price: not stored yet (priced when they were), and after
+   * the account's first snapshot (one before it is part of it, and counts in no window).
+   */
+  private async worthPricing(account: AccountRow, transfers: readonly SourceTransfer[]) {
+    const db = this.storage.db;
+    const [stored, first] = await Promise.all([
+      db
+        .selectFrom('transfers')
+        .select('external_id')
+        .where('account_id', '=', account.id)
+        .where(
+          'external_id',
+          'in',
+          transfers.map((t) => t.id),
+        )
+        .execute(),
+      db
+        .selectFrom('balance_snapshots')
+        .select('taken_at')
+        .where('account_id', '=', account.id)
+        .orderBy('taken_at')
+        .limit(1)
+        .executeTakeFirst(),
+    ]);
+    if (!first) return [];
+    const known = new Set(stored.map((row) => row.external_id));
+    return transfers.filter((t) => !known.has(t.id) && t.at > first.taken_at);
   }
 
   /** The assets of the account's latest snapshot: a wallet's movements out of them are priced. */

@@ -43,8 +43,12 @@ export async function readAccount(
     cursors: TransferCursors;
     roundPrices?: boolean;
     alsoPriced?: Iterable<string>;
-    /** Which of these transfer ids are stored already: they are not priced again. */
-    storedTransfers?: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
+    /**
+     * Of these transfers, those worth a candle read: not stored yet, and inside the account's
+     * history (one made before its first snapshot is in that snapshot, and counts in no window).
+     * Absent (an account's first reading): none.
+     */
+    worthPricing?: (transfers: readonly SourceTransfer[]) => Promise<SourceTransfer[]>;
     /** The assets of the account's previous snapshot, for a history read per currency. */
     heldBefore?: () => Promise<Iterable<string>>;
   },
@@ -109,7 +113,7 @@ async function readTransfers(
 }
 
 /**
- * The new transfers' prices at their own time from the exchange's candles. Candles that cannot
+ * The new transfers' prices at their own time from the exchange's candles (`worthPricing`). Candles that cannot
  * be read (none kept, the endpoint failing, the exchange pausing us) leave the transfers to the
  * snapshots around their time: a price of their time still, and never a reason to hold them back.
  */
@@ -117,12 +121,11 @@ async function pricesOfNew(
   sources: BalanceSources,
   marketCode: string,
   transfers: readonly SourceTransfer[],
-  options: { storedTransfers?: (ids: readonly string[]) => Promise<ReadonlySet<string>> },
+  options: { worthPricing?: (transfers: readonly SourceTransfer[]) => Promise<SourceTransfer[]> },
 ): Promise<Map<string, PricesAt>> {
   const prices = new Map<string, PricesAt>();
-  if (transfers.length === 0) return prices;
-  const stored = (await options.storedTransfers?.(transfers.map((t) => t.id))) ?? new Set();
-  const fresh = transfers.filter((transfer) => !stored.has(transfer.id));
+  const fresh = transfers.length === 0 ? [] : ((await options.worthPricing?.(transfers)) ?? []);
+  if (fresh.length === 0) return prices;
   try {
     const found = await sources.exchange(marketCode).fetchPricesAt(fresh);
     fresh.forEach((transfer, index) => {

@@ -92,6 +92,14 @@ async function pricedTransfers(tx: Transaction<Database>, accountId: number, rea
     )
     .execute();
   const known = new Set(stored.map((row) => row.external_id));
+  // An account's first reading has no snapshot to look in (and its transfers count in no window).
+  const earlier = await tx
+    .selectFrom('balance_snapshots')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('taken_at', '<', reading.takenAt)
+    .limit(1)
+    .executeTakeFirst();
   const priced = [];
   for (const t of read) {
     if (known.has(t.id)) continue;
@@ -101,7 +109,7 @@ async function pricedTransfers(tx: Transaction<Database>, accountId: number, rea
       amount: t.amount,
       kind: t.kind,
       external_id: t.id,
-      ...(await pricesAtItsTime(tx, accountId, t, reading)),
+      ...(await pricesAtItsTime(tx, earlier ? accountId : null, t, reading)),
     });
   }
   return priced;
@@ -113,16 +121,18 @@ interface TransferPrices {
   priced_from: TransferPricedFrom;
 }
 
+/** `snapshotsOf`: the account whose snapshots to look in; null when it has none before this. */
 async function pricesAtItsTime(
   tx: Transaction<Database>,
-  accountId: number,
+  snapshotsOf: number | null,
   transfer: SourceTransfer,
   reading: Reading,
 ): Promise<TransferPrices> {
   const candles = reading.transferPrices?.get(transfer.id);
   if (candles)
     return { usd_price: candles.usd, btc_usd_price: candles.btcUsd, priced_from: 'candles' };
-  const snapshot = await snapshotPrices(tx, accountId, transfer, reading);
+  const snapshot =
+    snapshotsOf === null ? undefined : await snapshotPrices(tx, snapshotsOf, transfer, reading);
   if (snapshot) return { ...snapshot, priced_from: 'snapshots' };
   return {
     usd_price: reading.prices.usd[transfer.asset] ?? null,
