@@ -79,6 +79,24 @@ const dayStartAt = new Date(START + 3 * 365 * DAY_MS - DAY_MS).toISOString();
 transfers.push({ ...transfers[0]!, at: dayStartAt, asset: 'ETH' });
 transfers.push({ ...transfers[1]!, at: new Date(NOW.getTime() + 1_000).toISOString() });
 
+// EUR's USD price as the rounds stored it: a round at every snapshot, and every 30 minutes
+// over the last 40 days. Older transfers have no round within reach: the total has no EUR.
+const HALF_HOUR = DAY_MS / 48;
+const rounds = [
+  ...snapshots.map((s) => Date.parse(s.at)),
+  ...Array.from({ length: 40 * 48 }, (_, i) => NOW.getTime() - 40 * DAY_MS + i * HALF_HOUR + 7_000),
+]
+  .sort((a, b) => a - b)
+  .map((time) => ({ at: time, eur: decimal(2, 11) }));
+const REACH = DAY_MS / 24;
+
+/** The rule storage follows: the latest round within an hour before, else the first after. */
+function eurAt(time: number): string | null {
+  const before = rounds.filter((r) => r.at <= time && r.at >= time - REACH).at(-1);
+  const after = rounds.find((r) => r.at > time && r.at <= time + REACH);
+  return (before ?? after)?.eur ?? null;
+}
+
 /** The profit model's input built in JavaScript from every row, the way it was before sums. */
 function modelInput(now: Date) {
   const points: SnapshotPoint[] = snapshots.map((s) => {
@@ -92,7 +110,14 @@ function modelInput(now: Date) {
       (sum: Dec, v) => (v ? sum.plus(v) : sum),
       new Dec(0),
     );
-    return { at: new Date(s.at), usdValue, btcUsdPrice: new Dec(s.btc_usd_price), assets };
+    const eur = eurAt(Date.parse(s.at));
+    return {
+      at: new Date(s.at),
+      usdValue,
+      btcUsdPrice: new Dec(s.btc_usd_price),
+      displayUsdPrice: eur === null ? null : new Dec(eur),
+      assets,
+    };
   });
   const atOrBefore = (bound: number) =>
     points.filter((p) => p.at.getTime() <= bound).at(-1) ?? null;
@@ -101,7 +126,7 @@ function modelInput(now: Date) {
     .map((t) => ({
       at: new Date(t.at),
       asset: t.asset,
-      ...transferValues(t.amount, t.usd_price!, t.btc_usd_price, t.kind),
+      ...transferValues(t.amount, t.usd_price!, t.btc_usd_price, t.kind, eurAt(Date.parse(t.at))),
     }));
   const unpriced: UnpricedTransfer[] = transfers
     .filter((t) => t.usd_price === null)
@@ -164,6 +189,17 @@ beforeAll(async () => {
         .map((t) => ({ account_id: accountId, user_id: user.id, ...t, at: new Date(t.at) })),
     )
     .execute();
+  const rows = rounds.map((r) => ({
+    source: 'binance',
+    fetched_at: new Date(r.at),
+    usd_prices: JSON.stringify({ EUR: r.eur }),
+  }));
+  for (let i = 0; i < rows.length; i += 1000) {
+    await server.services.storage.db
+      .insertInto('display_prices')
+      .values(rows.slice(i, i + 1000))
+      .execute();
+  }
 }, 120_000);
 afterAll(() => server.close());
 
@@ -178,6 +214,30 @@ describe('an account with years of transfers', () => {
     // Not vacuous: money moved, and the windows differ.
     expect(shown(fromSums.usd)[5]).not.toBe(shown(fromSums.usd)[3]);
     expect(shown(fromSums.btc)[1]).not.toBe('0.0');
+  });
+
+  it('has the display currency’s figures the model gives, where every price is there', async () => {
+    const loaded = (await loadHistories(server.services.storage, [accountId], NOW, 'EUR')).get(
+      accountId,
+    )!.input;
+    const fromSums = valueAccount(loaded).display;
+    const fromEveryTransfer = valueAccount(modelInput(NOW)).display;
+    const windowText = (w: { profit: Dec; percentage: Dec } | null) =>
+      w && [formatAmount(w.profit), formatPercent(w.percentage, 4)];
+    const text = (d: typeof fromSums) => ({
+      amount: d.amount && formatAmount(d.amount),
+      day: windowText(d.day),
+      period: windowText(d.period),
+      total: d.total && formatAmount(d.total),
+    });
+    expect(text(fromSums)).toEqual(text(fromEveryTransfer));
+    // The day and period windows have a EUR price everywhere; the total reaches back to
+    // transfers no round priced in EUR, so it has none (shown in USD).
+    expect(fromSums.day).not.toBeNull();
+    expect(fromSums.period).not.toBeNull();
+    expect(fromSums.total).toBeNull();
+    // Valued in EUR, not a copy of the USD figure.
+    expect(text(fromSums).amount).not.toBe(formatAmount(valueAccount(loaded).usd.amount));
   });
 
   it('reads window sums, one row per asset moved, instead of the transfers', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.ts';
 import { displayUsdPrices, recordDisplayPrices } from '../../src/prices/display-currencies.ts';
+import { PriceBook } from '../../src/prices/price-book.ts';
 import { createCliStorage, runCli, type CliStorage } from '../support/cli.ts';
 import { LIST, signedGet, userWithKey, type Credentials } from '../support/server.ts';
 
@@ -208,5 +209,33 @@ describe('display prices from a round’s tickers', () => {
         { base: 'DOGE', quote: 'EUR', last: '0.1' }, // no route to USD: absent
       ]),
     ).toEqual({ EUR: '1.08', TRY: '0.03125', ETH: '3000' });
+  });
+});
+
+describe('a price round', () => {
+  it('stores its display prices once, one row for the source, whatever the accounts', async () => {
+    const { storage: db } = server.services;
+    let calls = 0;
+    const book = new PriceBook(
+      db,
+      () => {
+        calls += 1;
+        return Promise.resolve([
+          { base: 'BTC', quote: 'USDT', last: '64000' },
+          { base: 'EUR', quote: 'USDT', last: '1.0825' },
+          { base: 'ETH', quote: 'USDT', last: '3120.5' },
+        ]);
+      },
+      60_000,
+    );
+    // Two readers of one round: one tickers read, one stored row.
+    await Promise.all([book.table('kucoin'), book.table('kucoin')]);
+    const rows = await db.db
+      .selectFrom('display_prices')
+      .selectAll()
+      .where('source', '=', 'kucoin')
+      .execute();
+    expect(calls).toBe(1);
+    expect(rows.map((r) => r.usd_prices)).toEqual([{ EUR: '1.0825', ETH: '3120.5' }]);
   });
 });
