@@ -24,9 +24,12 @@ let kucoin: FakeKucoin;
 let server: TestServer;
 let caller: Credentials;
 let id = 0;
+/** When the account's first snapshot was taken: its day window starts there. */
+let connectedAt = 0;
 
 beforeAll(async () => {
-  kucoin = await startFakeKucoin();
+  // Three rows a history page (KuCoin serves up to 500): paging is tested with a few transfers.
+  kucoin = await startFakeKucoin({ historyPageCap: 3 });
   // Prices since three hours ago, so the candles around each transfer are these prices alone.
   const since = Date.now() - 3 * HOUR;
   kucoin.setPrice('BTC/USDT', '50000', since);
@@ -118,6 +121,7 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
     expect(response.status).toBe(200);
     const entity = (await response.json()) as Record<string, unknown>;
     id = Number(entity.id);
+    connectedAt = Date.now();
     // BTC 0.5 (trade) + 0.1 (trade_hf) = 0.6 × 50000 = 30000; ETH 2 × 2500 = 5000; USDT 100
     // → 35100 USD
     expect(entity).toMatchObject({
@@ -211,6 +215,37 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
       { external_id: 'deposit:0xkc-dep-1', kind: 'deposit', asset: 'ETH', amount: '1' },
       { external_id: 'withdrawal:kc-wd-1', kind: 'withdrawal', asset: 'BTC', amount: '0.1' },
     ]);
+  });
+
+  it('a history longer than a page is read whole, within a read and between two', async () => {
+    // Deposits 1.1 s apart (pages are told apart by time, to the second), all inside the day
+    // window that began when the account was connected.
+    const at = (n: number) => connectedAt + n * 1100;
+    const deposit = (n: number) =>
+      kucoin.addDeposit(KEY, {
+        id: `kc-page-${n}`,
+        asset: 'BTC',
+        amount: '0.01',
+        timestamp: at(n),
+        status: 'ok',
+      });
+    const waitUntil = (time: number) =>
+      new Promise((resolve) => setTimeout(resolve, Math.max(0, time - Date.now())));
+    // Five deposits of 0.01 BTC (two pages of three) into trade: 0.05 × 62500 = 3125;
+    // 40725 + 3125 = 43850.
+    await waitUntil(at(5));
+    for (let n = 1; n <= 5; n += 1) deposit(n);
+    kucoin.setBalance(KEY, 'BTC', '0.45', '0.1');
+    expect(await loadBalances()).toMatchObject({ usd_amount: '43850.0', day_profit_usd: '8750.0' });
+    // Four more (two pages again) before the next read: 0.04 × 62500 = 2500; 43850 + 2500 = 46350.
+    await waitUntil(at(9));
+    for (let n = 6; n <= 9; n += 1) deposit(n);
+    kucoin.setBalance(KEY, 'BTC', '0.49', '0.1');
+    expect(await loadBalances()).toMatchObject({ usd_amount: '46350.0', day_profit_usd: '8750.0' });
+    const paged = (await transfers()).filter((t) => t.external_id?.startsWith('deposit:0xkc-page'));
+    expect(paged.map((t) => t.external_id).sort()).toEqual(
+      [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `deposit:0xkc-page-${n}`),
+    );
   });
 
   it("this server's IP off the key's whitelist (400006) is reported, not locked", async () => {

@@ -4,6 +4,7 @@ import { Dec } from '../../../src/valuation/index.ts';
 import {
   ExchangeState,
   headerValue,
+  historyPageSize,
   startStandIn,
   transfersBetween,
   type ExchangeOptions,
@@ -78,7 +79,7 @@ const SIGNED = new Set([BALANCE, BALANCE_EX, DEPOSIT_STATUS, WITHDRAW_STATUS]);
 /** OHLC intervals (minutes) Kraken serves; at most 720 candles an answer. */
 const INTERVALS = new Set([1, 5, 15, 30, 60, 240, 1440, 10080, 21600]);
 const MAX_CANDLES = 720;
-/** A cursor page's default size. */
+/** A cursor page's default size (Kraken documents no maximum). */
 const DEFAULT_PAGE = 25;
 
 export type FakeKraken = Awaited<ReturnType<typeof startFakeKraken>>;
@@ -104,9 +105,9 @@ export async function startFakeKraken(options: ExchangeOptions = {}) {
     [`POST ${BALANCE}`]: (_url, apiKey) => ok(balances(state, apiKey ?? '', false)),
     [`POST ${BALANCE_EX}`]: (_url, apiKey) => ok(balances(state, apiKey ?? '', true)),
     [`POST ${DEPOSIT_STATUS}`]: (_url, apiKey, body) =>
-      history(state.account(apiKey ?? '').deposits, body, 'deposit'),
+      history(state, state.account(apiKey ?? '').deposits, body, 'deposit'),
     [`POST ${WITHDRAW_STATUS}`]: (_url, apiKey, body) =>
-      history(state.account(apiKey ?? '').withdrawals, body, 'withdrawals'),
+      history(state, state.account(apiKey ?? '').withdrawals, body, 'withdrawals'),
   };
   const handle = await startStandIn(state, {
     apiKeyHeader: 'api-key',
@@ -311,9 +312,14 @@ function balances(state: ExchangeState, apiKey: string, extended: boolean) {
 /**
  * DepositStatus / WithdrawStatus: `asset` (id or altname), `start`/`end` (seconds, inclusive),
  * newest first. With `cursor` (true, or the last answer's `next_cursor`), one page of `limit`
- * (default 25) as `{ <list>, next_cursor }`; without it, every row as a bare list.
+ * (default 25, or the test's `historyPageCap`) as `{ <list>, next_cursor }`; without it, every row as a bare list.
  */
-function history(transfers: Transfer[], body: string, list: 'deposit' | 'withdrawals'): Reply {
+function history(
+  state: ExchangeState,
+  transfers: Transfer[],
+  body: string,
+  list: 'deposit' | 'withdrawals',
+): Reply {
   const params = new URLSearchParams(body);
   const asset = params.get('asset');
   const code = asset ? unified(asset) : undefined;
@@ -332,7 +338,8 @@ function history(transfers: Transfer[], body: string, list: 'deposit' | 'withdra
   const cursor = params.get('cursor');
   if (!cursor || cursor === 'false') return ok(rows);
   const offset = cursor === 'true' ? 0 : Number(cursor);
-  const limit = Number(params.get('limit') ?? DEFAULT_PAGE);
+  const asked = params.get('limit');
+  const limit = historyPageSize(state, asked ? Number(asked) : DEFAULT_PAGE, Infinity);
   const page = rows.slice(offset, offset + limit);
   const next = offset + limit < rows.length ? String(offset + limit) : undefined;
   return ok({ [list]: page, ...(next === undefined ? {} : { next_cursor: next }) });

@@ -5,6 +5,7 @@ import {
   ExchangeState,
   MAIN_WALLET,
   headerValue,
+  historyPageSize,
   numberParam,
   startStandIn,
   transfersBetween,
@@ -100,9 +101,10 @@ export async function startFakeKucoin(options: ExchangeOptions = {}) {
     '/api/v1/market/candles': (url) => candles(state, url),
     [HF_OPENED]: (_url, apiKey) => ok(state.account(apiKey ?? '').wallets.has('trade_hf')),
     [ACCOUNTS]: (url, apiKey) => ok(accounts(state, apiKey ?? '', url)),
-    [DEPOSITS]: (url, apiKey) => history(state.account(apiKey ?? '').deposits, url, depositRecord),
+    [DEPOSITS]: (url, apiKey) =>
+      history(state, state.account(apiKey ?? '').deposits, url, depositRecord),
     [WITHDRAWALS]: (url, apiKey) =>
-      history(state.account(apiKey ?? '').withdrawals, url, withdrawalRecord),
+      history(state, state.account(apiKey ?? '').withdrawals, url, withdrawalRecord),
   };
   const handle = await startStandIn(state, {
     apiKeyHeader: 'kc-api-key',
@@ -306,15 +308,19 @@ function accounts(state: ExchangeState, apiKey: string, url: URL) {
 
 /**
  * KuCoin's history: `startAt`/`endAt` (ms, both inclusive), `currency`, newest first, paged by
- * `currentPage` (from 1) and `pageSize` (default 50, at most 500), with the page's totals.
+ * `currentPage` (from 1) and `pageSize` (default 50, 10 to 500, or the test's `historyPageCap`),
+ * with the page's totals.
  */
 function history(
+  state: ExchangeState,
   transfers: Transfer[],
   url: URL,
   record: (t: Transfer) => Record<string, unknown>,
 ): Reply {
-  const pageSize = Math.max(10, numberParam(url, 'pageSize') ?? 50);
-  if (pageSize > 500) return PAGE_SIZE_TOO_BIG;
+  const asked = numberParam(url, 'pageSize') ?? 50;
+  if (asked > 500) return PAGE_SIZE_TOO_BIG;
+  // At least 10 rows a page, as KuCoin serves; fewer only under the test's cap.
+  const pageSize = historyPageSize(state, Math.max(10, asked), 500);
   const currentPage = Math.max(1, numberParam(url, 'currentPage') ?? 1);
   const status = url.searchParams.get('status');
   const all = transfersBetween(transfers, {
