@@ -30,6 +30,7 @@ describe('storage', () => {
         '0001_initial',
         '0002_sync',
         '0003_exchange_pauses',
+        '0005_transfer_prices',
       ]);
       const users = await second.db.selectFrom('users').select('email').execute();
       expect(users).toEqual([{ email: 'kept@example.com' }]);
