@@ -136,7 +136,7 @@ export interface PriceRoundsTable {
   usd_prices: ColumnType<Record<string, string>, string, string>;
 }
 
-/** One round's display-currency prices from one source (see migration 0007). */
+/** One round's display-currency prices from one source (see migration 0006). */
 export interface DisplayPricesTable {
   source: string;
   fetched_at: Date;

@@ -30,7 +30,9 @@ describe('storage', () => {
         '0001_initial',
         '0002_sync',
         '0003_exchange_pauses',
+        '0004_snapshot_wallets',
         '0005_transfer_prices',
+        '0006_display_prices',
       ]);
       const users = await second.db.selectFrom('users').select('email').execute();
       expect(users).toEqual([{ email: 'kept@example.com' }]);

@@ -4,7 +4,7 @@ import * as sync from './0002_sync.ts';
 import * as exchangePauses from './0003_exchange_pauses.ts';
 import * as snapshotWallets from './0004_snapshot_wallets.ts';
 import * as transferPrices from './0005_transfer_prices.ts';
-import * as displayPrices from './0007_display_prices.ts';
+import * as displayPrices from './0006_display_prices.ts';
 
 /** Versioned migrations, applied in name order at start. Add new ones; never edit old ones. */
 export const migrations: Record<string, Migration> = {
@@ -13,7 +13,7 @@ export const migrations: Record<string, Migration> = {
   '0003_exchange_pauses': exchangePauses,
   '0004_snapshot_wallets': snapshotWallets,
   '0005_transfer_prices': transferPrices,
-  '0007_display_prices': displayPrices,
+  '0006_display_prices': displayPrices,
 };
 
 export const migrationProvider: MigrationProvider = {
