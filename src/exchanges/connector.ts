@@ -1,5 +1,5 @@
 import type { Exchange, Transaction } from 'ccxt';
-import type { AssetAlias, WalletRead } from '../markets/index.ts';
+import type { AssetAlias, TransferRows, WalletRead } from '../markets/index.ts';
 import type { AccountHoldings, Holdings, SourceTransfer } from '../sources/types.ts';
 import { pricingPair, type Quote } from '../prices/routes.ts';
 import { Dec } from '../valuation/index.ts';
@@ -41,6 +41,35 @@ function oldest(a: Date | undefined, b: Date | undefined): Date | undefined {
 /** A combined history's rows of one kind (ccxt's `type`). */
 function ofType(rows: Transaction[], type: 'deposit' | 'withdrawal'): Transaction[] {
   return rows.filter((row) => row.type === type);
+}
+
+/**
+ * The rows that are transfers, each on its side, where the catalog says how to tell (a history
+ * that holds trade fills and rewards too); every row otherwise.
+ */
+function transfersOnly(rows: Transaction[], rule: TransferRows | undefined): Transaction[] {
+  if (!rule) return rows;
+  return rows.flatMap((row) => {
+    const info: unknown = row.info;
+    const type = field(info, rule.typeField);
+    if (typeof type !== 'string' || !rule.transferTypes.includes(type)) return [];
+    if (!rule.signField) return [row];
+    const signed = field(info, rule.signField);
+    if (typeof signed !== 'string' && typeof signed !== 'number') return [];
+    const side = new Dec(signed);
+    if (side.isZero()) return [];
+    return [{ ...row, type: side.isNegative() ? 'withdrawal' : 'deposit' }];
+  });
+}
+
+/** A dotted path into an exchange's own row, e.g. `amount.amount`. */
+function field(row: unknown, path: string): unknown {
+  let value = row;
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
 }
 
 /**
@@ -117,7 +146,7 @@ export class ExchangeConnector {
       for (const code of codes) {
         const call: HistoryCall = (callSince, limit, params) =>
           this.keyed(credentials, (client) => client[method](code, callSince, limit, params));
-        rows.push(...(await readHistory(call, history, start, readAt)));
+        rows.push(...transfersOnly(await readHistory(call, history, start, readAt), history.rows));
       }
       return rows;
     };

@@ -37,6 +37,8 @@ export async function readHistory(
   const seen = new Map<string, Transaction>();
   if (pages.style === 'since') {
     await pageForward(call, pages.size, params, start, seen);
+  } else if (pages.style === 'cursor') {
+    await pageByCursor(call, pages, params, start, seen);
   } else {
     for (const [from, to] of windows(pages, start, now)) {
       await pageBackward(call, pages, params, from, to, seen);
@@ -85,6 +87,33 @@ async function pageForward(
     const newest = Math.max(...rows.map((row) => row.timestamp ?? -Infinity));
     if (!Number.isFinite(newest)) return;
     since = Math.max(0, newest - PAGE_OVERLAP_MS);
+  }
+}
+
+/**
+ * Newest first with no time filter: each next page starts after the previous page's last row,
+ * until a page reaches back past `start` or brings nothing new. `since` is not passed: ccxt would
+ * drop the older rows that tell the read it has reached the cursor.
+ */
+async function pageByCursor(
+  call: HistoryCall,
+  pages: Extract<TransferPages, { style: 'cursor' }>,
+  params: Record<string, unknown>,
+  start: number | undefined,
+  seen: Map<string, Transaction>,
+): Promise<void> {
+  let after: string | undefined;
+  for (;;) {
+    const rows = await call(
+      undefined,
+      pages.size,
+      after === undefined ? params : { ...params, [pages.param]: after },
+    );
+    if (!keepNew(rows, seen)) return;
+    const last = rows.at(-1);
+    const oldest = Math.min(...rows.map((row) => row.timestamp ?? Infinity));
+    if (last?.id == null || (start !== undefined && oldest < start)) return;
+    after = last.id;
   }
 }
 

@@ -87,6 +87,25 @@ export interface TransferHistoryRead {
   readonly pages?: TransferPages;
   /** Extra params passed to every history call (ccxt's own or the exchange's), e.g. a type. */
   readonly params?: Readonly<Record<string, unknown>>;
+  /** Which rows are transfers, where the history holds other movements too (Coinbase). */
+  readonly rows?: TransferRows;
+}
+
+/**
+ * A history that mixes transfers with other movements (trade fills, rewards), told apart by the
+ * exchange's own fields in each row (ccxt's `info`), since ccxt labels every row of such a
+ * history a deposit or a withdrawal.
+ */
+export interface TransferRows {
+  /** The field naming what a row is (a dotted path in the exchange's row), e.g. `type`. */
+  readonly typeField: string;
+  /** Its values that are deposits or withdrawals; any other row is not a transfer. */
+  readonly transferTypes: readonly string[];
+  /**
+   * The exchange's signed amount (dotted path): negative is a withdrawal. Decides the side when
+   * ccxt's does not follow it (it reads an outgoing Coinbase `send` as a deposit).
+   */
+  readonly signField?: string;
 }
 
 /**
@@ -100,6 +119,8 @@ export interface TransferHistoryRead {
  *   (Binance's `endTime` is; OKX's `after`, ccxt's `until` there, is not).
  * - `'since'`: each call returns the oldest `size` rows from `since`; the next page starts at the
  *   newest row of the previous one.
+ * - `'cursor'`: newest first with no time filter (Coinbase v2): each next page starts after the
+ *   previous page's last row (`param` = its id) until a page reaches back past the cursor.
  * - `'ccxt'`: ccxt's own `paginate: true` (`fetchPaginatedCall*`) is right for the exchange.
  */
 export type TransferPages =
@@ -111,6 +132,12 @@ export type TransferPages =
       readonly untilInclusive?: boolean;
     }
   | { readonly style: 'since'; readonly size: number }
+  | {
+      readonly style: 'cursor';
+      readonly size: number;
+      /** The exchange's parameter taking the last row's id for the next, older page. */
+      readonly param: string;
+    }
   | { readonly style: 'ccxt' };
 
 /**
@@ -253,14 +280,27 @@ const BITFINEX_TRANSFERS: TransferHistoryRead = {
 };
 
 /**
- * Coinbase: each currency's account has its own v2 `transactions` (crypto sends and fiat
- * deposits and withdrawals; ccxt `fetchDepositsWithdrawals(code)` finds the account), newest
- * first, 100 at most a call, with no time filter.
+ * Coinbase: each currency's account has its own v2 `transactions` (ccxt
+ * `fetchDepositsWithdrawals(code)` finds the account), newest first, at most 100 a page, paged by
+ * `starting_after`, with no time filter. They hold trade fills, buys, sells and rewards beside
+ * the transfers: only crypto sends, fiat deposits and withdrawals and moves to or from Coinbase
+ * Exchange are transfers, their side from the sign of `amount.amount`.
  */
 const COINBASE_TRANSFERS: TransferHistoryRead = {
   calls: 'combined',
   byCurrency: true,
-  params: { limit: 100 },
+  pages: { style: 'cursor', size: 100, param: 'starting_after' },
+  rows: {
+    typeField: 'type',
+    transferTypes: [
+      'send',
+      'fiat_deposit',
+      'fiat_withdrawal',
+      'exchange_deposit',
+      'exchange_withdrawal',
+    ],
+    signField: 'amount.amount',
+  },
 };
 
 /** Binance's Simple Earn positions are paged by `current` (from 1) and `size` (at most 100). */

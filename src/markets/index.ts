@@ -10,6 +10,7 @@ export {
   type MarketKind,
   type TransferHistoryRead,
   type TransferPages,
+  type TransferRows,
   type WalletRead,
 } from './catalog.ts';
 export { isValidAddress } from './addresses.ts';

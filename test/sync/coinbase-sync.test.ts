@@ -29,7 +29,8 @@ let caller: Credentials;
 let id = 0;
 
 beforeAll(async () => {
-  cb = await startFakeCoinbase();
+  // Two rows a page: every history read below walks its pages by `starting_after`.
+  cb = await startFakeCoinbase({ historyPageCap: 2 });
   // Prices in force for hours, so a transfer today is valued at them whatever candle it meets.
   cb.setPrice('BTC/USD', '40000', TWO_HOURS_AGO);
   cb.setPrice('ETH/USD', '2000', TWO_HOURS_AGO);
@@ -152,6 +153,72 @@ describe('a Coinbase account with a CDP key', () => {
     expect(transfers).toEqual([
       { kind: 'deposit', asset: 'ETH', amount: '1' },
       { kind: 'withdrawal', asset: 'USD', amount: '200' },
+    ]);
+  });
+
+  it('counts only transfers in the history: fills and rewards are not, an outgoing send is what left', async () => {
+    const at = Date.now() - 500;
+    // Bought 0.25 ETH for 510 USD (10 of it the fee), and 0.05 ETH staking reward: ETH 3.3,
+    // USD 290. The history lists both fills and the reward, each as a signed amount.
+    cb.setBalance(key.name, 'ETH', '3.3');
+    cb.setBalance(key.name, 'USD', '290');
+    cb.addMovement(key.name, {
+      id: 'fill-eth',
+      type: 'advanced_trade_fill',
+      asset: 'ETH',
+      amount: '0.25',
+      timestamp: at,
+    });
+    cb.addMovement(key.name, {
+      id: 'fill-usd',
+      type: 'advanced_trade_fill',
+      asset: 'USD',
+      amount: '-510',
+      timestamp: at,
+    });
+    cb.addMovement(key.name, {
+      id: 'reward',
+      type: 'staking_reward',
+      asset: 'ETH',
+      amount: '0.05',
+      timestamp: at,
+    });
+    let entity = await loadBalances();
+    expect(entity).toMatchObject({
+      usd_amount: '31890.0', // 25000 + 3.3 × 2000 + 290
+      // 31890 − 25000 − 1800: the reward's 100 is profit and the fee's 10 a cost. Counted as
+      // transfers, the fills (+500, −510) and the reward (+100) would make it 5000.
+      day_profit_usd: '5090.0',
+    });
+
+    // 0.5 ETH sent out with a 0.01 ETH network fee: Coinbase lists amount −0.51 and
+    // transaction_amount 0.5 (unsigned; ccxt alone reads the send as a deposit of 0.5).
+    cb.setBalance(key.name, 'ETH', '2.79');
+    cb.addWithdrawal(key.name, {
+      id: 'eth-out-1',
+      asset: 'ETH',
+      amount: '0.5',
+      fee: '0.01',
+      timestamp: Date.now() - 200,
+      status: 'ok',
+    });
+    entity = await loadBalances();
+    expect(entity).toMatchObject({
+      usd_amount: '30870.0', // 25000 + 2.79 × 2000 + 290
+      // 30870 − 25000 − (2000 − 200 − 1000): the fee's 0.01 ETH (20) is a cost. Read as a
+      // deposit the send would make it 3070.
+      day_profit_usd: '5070.0',
+    });
+    const transfers = await server.services.storage.db
+      .selectFrom('transfers')
+      .select(['kind', 'asset', 'amount', 'external_id'])
+      .where('account_id', '=', id)
+      .orderBy('external_id')
+      .execute();
+    expect(transfers).toEqual([
+      { kind: 'deposit', asset: 'ETH', amount: '1', external_id: 'deposit:eth-send-1' },
+      { kind: 'withdrawal', asset: 'ETH', amount: '0.5', external_id: 'withdrawal:eth-out-1' },
+      { kind: 'withdrawal', asset: 'USD', amount: '200', external_id: 'withdrawal:usd-out-1' },
     ]);
   });
 

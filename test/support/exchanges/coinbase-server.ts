@@ -107,8 +107,19 @@ export function coinbaseAccountId(apiKey: string, asset: string): string {
 
 export type FakeCoinbase = Awaited<ReturnType<typeof startFakeCoinbase>>;
 
+/** A trade fill, buy, sell or reward in an account's v2 history: never a transfer. */
+export interface CoinbaseMovement {
+  id: string;
+  type: 'advanced_trade_fill' | 'buy' | 'sell' | 'staking_reward';
+  asset: string;
+  /** Signed: positive into the account. */
+  amount: string;
+  timestamp: number;
+}
+
 export async function startFakeCoinbase(options: ExchangeOptions = {}) {
   const state = new ExchangeState(options);
+  const movements = new Map<string, CoinbaseMovement[]>();
   const routes: Record<string, Route> = {
     [PRODUCTS]: (url) => ok(products(state, url)),
     [CANDLES]: (url) => candles(state, url),
@@ -118,11 +129,12 @@ export async function startFakeCoinbase(options: ExchangeOptions = {}) {
     [ACCOUNTS]: (url, apiKey) => ok(accounts(state, apiKey ?? '', url)),
     // What ccxt reads next to the products when markets are loaded with a key: the fee tier.
     [SUMMARY]: () => ok(FEE_SUMMARY),
-    [TRANSACTIONS]: (url, apiKey) => history(state, apiKey ?? '', url, 'transactions'),
-    [DEPOSITS]: (url, apiKey) => history(state, apiKey ?? '', url, 'deposits'),
-    [WITHDRAWALS]: (url, apiKey) => history(state, apiKey ?? '', url, 'withdrawals'),
+    [TRANSACTIONS]: (url, apiKey) =>
+      history(state, apiKey ?? '', url, 'transactions', movements.get(apiKey ?? '') ?? []),
+    [DEPOSITS]: (url, apiKey) => history(state, apiKey ?? '', url, 'deposits', []),
+    [WITHDRAWALS]: (url, apiKey) => history(state, apiKey ?? '', url, 'withdrawals', []),
   };
-  return startStandIn(state, {
+  const handle = await startStandIn(state, {
     apiKeyHeader: 'authorization',
     apiKeyOf: (request) => claimsOf(headerValue(request, 'authorization'))?.payload.sub,
     routes,
@@ -139,6 +151,12 @@ export async function startFakeCoinbase(options: ExchangeOptions = {}) {
     notFound: NOT_FOUND,
     rateLimited: RATE_LIMITED,
     banned: BANNED,
+  });
+  return Object.assign(handle, {
+    /** Adds a fill, buy, sell or reward to the key's v2 transactions (balances unchanged). */
+    addMovement: (apiKey: string, movement: CoinbaseMovement) => {
+      movements.set(apiKey, [...(movements.get(apiKey) ?? []), movement]);
+    },
   });
 }
 
@@ -370,7 +388,13 @@ type HistoryKind = 'transactions' | 'deposits' | 'withdrawals';
  * `starting_after` id. `transactions` has crypto sends (signed amounts) and fiat deposits and
  * withdrawals; `deposits`/`withdrawals` have the fiat ones only, as Coinbase's do.
  */
-function history(state: ExchangeState, apiKey: string, url: URL, kind: HistoryKind): Reply {
+function history(
+  state: ExchangeState,
+  apiKey: string,
+  url: URL,
+  kind: HistoryKind,
+  movements: readonly CoinbaseMovement[],
+): Reply {
   const accountId = url.pathname.split('/')[3] ?? '';
   const account = state.account(apiKey);
   const asset = [...(account.wallets.get(MAIN_WALLET)?.keys() ?? [])].find(
@@ -382,12 +406,23 @@ function history(state: ExchangeState, apiKey: string, url: URL, kind: HistoryKi
   const rows = [
     ...(kind !== 'withdrawals' ? account.deposits.map((t) => ({ t, out: false })) : []),
     ...(kind !== 'deposits' ? account.withdrawals.map((t) => ({ t, out: true })) : []),
+    ...movements.map((m) => ({
+      t: {
+        id: m.id,
+        asset: m.asset,
+        amount: m.amount,
+        timestamp: m.timestamp,
+        status: 'ok' as const,
+      },
+      out: false,
+      movement: m.type,
+    })),
   ]
     .filter(({ t }) => t.asset === asset && (kind === 'transactions' || fiat))
     .sort((a, b) => b.t.timestamp - a.t.timestamp);
   const after = url.searchParams.get('starting_after');
   const from = after ? rows.findIndex(({ t }) => t.id === after) + 1 : 0;
-  const limit = Math.min(numberParam(url, 'limit') ?? 25, 100);
+  const limit = Math.min(numberParam(url, 'limit') ?? 25, 100, state.options.historyPageCap ?? 100);
   const page = rows.slice(from, from + limit);
   const next = from + limit < rows.length ? (page.at(-1)?.t.id ?? null) : null;
   const path = `/v2/accounts/${accountId}/${kind}`;
@@ -402,10 +437,12 @@ function history(state: ExchangeState, apiKey: string, url: URL, kind: HistoryKi
       previous_uri: null,
       next_uri: next ? `${path}?limit=${limit}&starting_after=${next}` : null,
     },
-    data: page.map(({ t, out }) =>
-      kind === 'transactions'
-        ? transaction(accountId, t, out, fiat)
-        : fiatRecord(accountId, t, out),
+    data: page.map((row) =>
+      'movement' in row
+        ? movementRecord(accountId, row.t, row.movement)
+        : kind === 'transactions'
+          ? transaction(accountId, row.t, row.out, fiat)
+          : fiatRecord(accountId, row.t, row.out),
     ),
   });
 }
@@ -413,9 +450,31 @@ function history(state: ExchangeState, apiKey: string, url: URL, kind: HistoryKi
 const status = (t: Transfer) => (t.status === 'ok' ? 'completed' : 'pending');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** A v2 transaction: a crypto `send` (negative out) or a `fiat_deposit` / `fiat_withdrawal`. */
+/** A fill, buy, sell or reward as the v2 history lists it: a signed amount, no network. */
+function movementRecord(accountId: string, t: Transfer, type: CoinbaseMovement['type']) {
+  return {
+    id: t.id,
+    type,
+    status: 'completed',
+    amount: { amount: t.amount, currency: t.asset },
+    native_amount: { amount: t.amount, currency: 'USD' },
+    description: null,
+    created_at: iso(t.timestamp),
+    updated_at: iso(t.timestamp),
+    resource: 'transaction',
+    resource_path: `/v2/accounts/${accountId}/transactions/${t.id}`,
+    instant_exchange: false,
+  };
+}
+
+/**
+ * A v2 transaction: a crypto `send` or a `fiat_deposit` / `fiat_withdrawal`. An outgoing send's
+ * `amount` is negative and includes the network fee, while `network.transaction_amount` is what
+ * left, unsigned (as Coinbase answers it: ccxt reads that and so takes the send for a deposit).
+ */
 function transaction(accountId: string, t: Transfer, out: boolean, fiat: boolean) {
-  const amount = `${out ? '-' : ''}${t.amount}`;
+  const moved = out && !fiat ? new Dec(t.amount).plus(t.fee ?? '0').toFixed() : t.amount;
+  const amount = `${out ? '-' : ''}${moved}`;
   return {
     id: t.id,
     type: fiat ? (out ? 'fiat_withdrawal' : 'fiat_deposit') : 'send',
@@ -436,6 +495,7 @@ function transaction(accountId: string, t: Transfer, out: boolean, fiat: boolean
             hash: `0x${t.id}`,
             network_name: 'ethereum',
             transaction_fee: { amount: t.fee ?? '0', currency: t.asset },
+            ...(out ? { transaction_amount: { amount: t.amount, currency: t.asset } } : {}),
           },
           ...(out
             ? { to: { resource: 'address', address: '0x0000000000000000000000000000000000000002' } }
