@@ -74,9 +74,12 @@ function snapshotFile(
   return { file, count: records.length };
 }
 
-/** Snapshots stored in [from, from + 30 days), read once no other process holds the storage. */
+/**
+ * Snapshots stored in [from, from + 30 days), read once no other process holds the storage (by a
+ * server whose worker does not thin the imported history first).
+ */
 async function storedBetween(from: number): Promise<number> {
-  const server = await storage.startServer();
+  const server = await storage.startServer({ OPENCOMMAS_PRUNE_INTERVAL: 'off' });
   try {
     const row = await server.services.storage.db
       .selectFrom('balance_snapshots')
@@ -95,7 +98,13 @@ const EARLIER = Date.UTC(2025, 10, 1);
 
 beforeAll(async () => {
   storage = await createCliStorage();
-  env = { ...storage.env, OPENCOMMAS_DEMO: 'off', OPENCOMMAS_METRICS_PORT: 'off' };
+  // Imported history is counted row by row below: the worker's snapshot retention stays off.
+  env = {
+    ...storage.env,
+    OPENCOMMAS_DEMO: 'off',
+    OPENCOMMAS_METRICS_PORT: 'off',
+    OPENCOMMAS_PRUNE_INTERVAL: 'off',
+  };
   // 100 accounts, made in this process before any server runs.
   const server = await storage.startServer();
   try {

@@ -9,9 +9,11 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStorage, type Storage } from '../../src/storage/database.ts';
 import { pgliteStartParams } from '../../src/storage/pglite-settings.ts';
+import { migrations } from '../../src/storage/migrations/index.ts';
 import { createFromTemplate, ensurePgliteTemplate } from '../../src/storage/pglite-template.ts';
 
-const MIGRATIONS = ['0001_initial', '0002_sync', '0003_exchange_pauses'];
+/** Every migration there is, in the order they apply. */
+const MIGRATIONS = Object.keys(migrations).sort();
 const MARK = 'made from the template';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'opencommas-template-'));

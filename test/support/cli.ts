@@ -46,7 +46,7 @@ export interface CliStorage {
    * The real server in this process on the same storage (PORT=0, no demo seeding, no logs).
    * On PGlite only while no CLI process holds the database.
    */
-  startServer(): Promise<RunningServer>;
+  startServer(overrides?: Record<string, string>): Promise<RunningServer>;
   cleanup(): Promise<void>;
 }
 
@@ -66,7 +66,7 @@ export async function createCliStorage(): Promise<CliStorage> {
     env,
     dataDir,
     databaseUrl: database.url,
-    startServer: () =>
+    startServer: (overrides = {}) =>
       startServer(
         loadConfig({
           ...env,
@@ -74,6 +74,7 @@ export async function createCliStorage(): Promise<CliStorage> {
           OPENCOMMAS_DEMO: 'off',
           OPENCOMMAS_METRICS_PORT: 'off',
           LOG_LEVEL: 'silent',
+          ...overrides,
         }),
       ),
     async cleanup() {
