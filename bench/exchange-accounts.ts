@@ -53,12 +53,36 @@ export function standInEnv(standIns: StandIns): Record<string, string> {
   };
 }
 
-/** Balance requests the stand-ins have answered since their stats were last reset. */
+/**
+ * Accounts read since the stand-ins' stats were last reset: each read starts with the main
+ * wallet (Binance spot, OKX trading), read once per account.
+ */
 export function balanceRequests({ binance, okx }: StandIns): number {
   return (
     (binance.stats.byPath['/api/v3/account'] ?? 0) +
     (okx.stats.byPath['/api/v5/account/balance'] ?? 0)
   );
+}
+
+/** Every wallet the catalog reads per account, by stand-in: what a round costs in requests. */
+export const WALLET_PATHS = {
+  binance: [
+    '/api/v3/account',
+    '/sapi/v1/asset/get-funding-asset',
+    '/sapi/v1/simple-earn/flexible/position',
+    '/sapi/v1/simple-earn/locked/position',
+  ],
+  okx: ['/api/v5/account/balance', '/api/v5/asset/balances'],
+} as const;
+
+/** Wallet reads (every wallet of every account) answered since the stats were last reset. */
+export function walletRequests(standIns: StandIns): { binance: number; okx: number } {
+  const count = (stats: { byPath: Record<string, number> }, paths: readonly string[]) =>
+    paths.reduce((sum, path) => sum + (stats.byPath[path] ?? 0), 0);
+  return {
+    binance: count(standIns.binance.stats, WALLET_PATHS.binance),
+    okx: count(standIns.okx.stats, WALLET_PATHS.okx),
+  };
 }
 
 /**
@@ -89,8 +113,22 @@ export async function seedExchangeAccounts(
       USDT: { free: String(100 + i), locked: '0' },
       ETH: { free: '1.5', locked: '0.5' },
     };
-    if (onOkx) standIns.okx.addAccount(apiKey, { secret, passphrase: 'bench-pass', balances });
-    else standIns.binance.addAccount(apiKey, { secret, balances });
+    // Real accounts keep money beside the main wallet: USDT in funding, ETH earning.
+    const funding = { USDT: { free: String(50 + (i % 50)) } };
+    if (onOkx) {
+      standIns.okx.addAccount(apiKey, {
+        secret,
+        passphrase: 'bench-pass',
+        balances,
+        wallets: { funding },
+      });
+    } else {
+      standIns.binance.addAccount(apiKey, {
+        secret,
+        balances,
+        wallets: { funding, 'earn-flexible': { ETH: { free: '0.25' } } },
+      });
+    }
     rows.push({
       user_id: users[i % users.length]?.id ?? 0,
       market_code: onOkx ? 'okex' : 'binance',

@@ -66,6 +66,15 @@ const BANNED_UNTIL = /\bbanned until (\d{13})\b/i;
 export const DEFAULT_BAN_MS = 2 * 60 * 1000;
 
 /**
+ * Bans an exchange answers with its own status and words rather than a 418, and how long they
+ * last. Bybit: HTTP 403 "access too frequent" bans the IP for 10 minutes (ccxt calls it a plain
+ * RateLimitExceeded, which alone would be retried within seconds).
+ */
+const OWN_BANS: Array<{ status: number; pattern: RegExp; ms: number }> = [
+  { status: 403, pattern: /\bbybit\b.*access too frequent/i, ms: 10 * 60 * 1000 },
+];
+
+/**
  * Maps ccxt's error classes (and anything else thrown) onto what we do about them. `status` is
  * the answer's HTTP status when known: a 418 is a ban whatever ccxt made of the body.
  */
@@ -80,6 +89,8 @@ export function classifyCcxtError(
   if (IP_REFUSALS.some((pattern) => pattern.test(message))) {
     return new SourceError('ip_refused', message);
   }
+  const ownBan = OWN_BANS.find((ban) => ban.status === status && ban.pattern.test(message));
+  if (ownBan) return new SourceError('rate_limited', message, retryAfterMs ?? ownBan.ms, true);
   const bannedUntil = BANNED_UNTIL.exec(message)?.[1];
   if (status === 418 || bannedUntil) {
     const wait = retryAfterMs ?? (bannedUntil ? Number(bannedUntil) - now : DEFAULT_BAN_MS);

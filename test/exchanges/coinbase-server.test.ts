@@ -153,7 +153,7 @@ describe('Coinbase transactions', () => {
     });
   });
 
-  it("finds the currency's account, then reads its transactions: sends by their sign", async () => {
+  it("finds the currency's account, then reads its transactions; ccxt takes an outgoing send for a deposit", async () => {
     const c = await keyed();
     cb.resetStats();
     const rows = await c.fetchDepositsWithdrawals('ETH', undefined, undefined, { limit: 100 });
@@ -161,16 +161,25 @@ describe('Coinbase transactions', () => {
       [ACCOUNTS]: 1,
       [`/v2/accounts/${coinbaseAccountId(key.name, 'ETH')}/transactions`]: 1,
     });
-    expect(rows.map((r) => [r.id, r.type, r.currency, r.amount, r.status, r.timestamp])).toEqual([
-      ['eth-in', 'deposit', 'ETH', 1, 'ok', Math.floor(base / 1000) * 1000],
-      ['eth-out', 'withdrawal', 'ETH', 0.5, 'ok', Math.floor((base + HOUR) / 1000) * 1000],
+    // An outgoing send carries `network.transaction_amount` (unsigned), which ccxt reads as the
+    // amount and so labels a deposit; only the signed `amount.amount` says it left (the catalog's
+    // `transfers.rows.signField` for Coinbase).
+    const signed = (r: { info: unknown }) =>
+      (r.info as { amount: { amount: string } }).amount.amount;
+    expect(
+      rows.map((r) => [r.id, r.type, r.currency, r.amount, r.status, r.timestamp, signed(r)]),
+    ).toEqual([
+      ['eth-in', 'deposit', 'ETH', 1, 'ok', Math.floor(base / 1000) * 1000, '1'],
+      // 0.5 sent plus its 0.001 network fee left the account.
+      ['eth-out', 'deposit', 'ETH', 0.5, 'ok', Math.floor((base + HOUR) / 1000) * 1000, '-0.501'],
       [
         'eth-wait',
-        'withdrawal',
+        'deposit',
         'ETH',
         0.1,
         'pending',
         Math.floor((base + 2 * HOUR) / 1000) * 1000,
+        '-0.1',
       ],
     ]);
   });

@@ -106,6 +106,18 @@ describe('bans: the whole exchange pauses', () => {
     expect(classifyCcxtError(error, undefined, 418).retryAfterMs).toBe(DEFAULT_BAN_MS);
   });
 
+  it('Bybit 403 "access too frequent" (a bare text page): a 10-minute ban, not a key refusal', async () => {
+    const error = await ccxtError('bybit', 403, 'access too frequent');
+    expect(classifyCcxtError(error, undefined, 403)).toMatchObject({
+      kind: 'rate_limited',
+      banned: true,
+      retryAfterMs: 10 * 60 * 1000,
+    });
+    // Another exchange's 403 is no ban of ours to assume.
+    const other = await ccxtError('okx', 403, 'access too frequent');
+    expect(classifyCcxtError(other, undefined, 403).banned).toBe(false);
+  });
+
   it('a 429 is no ban: only its own Retry-After holds the exchange back', async () => {
     const error = await ccxtError('binance', 429, { code: -1003, msg: 'Too many requests.' });
     expect(classifyCcxtError(error, 2000, 429)).toMatchObject({
