@@ -557,6 +557,24 @@ describe('every figure agrees with the list, to the last digit', () => {
   });
 });
 
+/**
+ * On PostgreSQL this process also hears its own announcements back through LISTEN, a moment
+ * after the write, and drops the user's cache again then. Announces a marker and waits for its
+ * echo: notifications arrive in commit order, so every earlier one has been heard too.
+ */
+async function everyAnnouncementHeard(userId: number): Promise<void> {
+  const { changes, storage } = server.services;
+  const expected = storage.kind === 'postgres' ? 2 : 1;
+  let heard = 0;
+  const echoed = new Promise<void>((resolve) => {
+    changes.subscribe((change) => {
+      if (change.userId === userId && (heard += 1) === expected) resolve();
+    });
+  });
+  await changes.transaction(async (_tx, announce) => announce({ userId }));
+  await echoed;
+}
+
 describe('caching and access', () => {
   it('a new snapshot shows at once: the charts are dropped with the list’s pages', async () => {
     const user = await userWithKey(server.services);
@@ -575,6 +593,7 @@ describe('caching and access', () => {
     const user = await userWithKey(server.services);
     const id = await addAccount(user.user.id, 'cached');
     await importHistory(id, historyC);
+    await everyAnnouncementHeard(user.user.id);
     const path = `${BASE}/${id}/account_table_data`;
     expect((await post(path, user.credentials)).map((r) => r.position)).toEqual([0.01, 400]);
     // A write behind the service's back (no announcement): the cached rows are still served.
