@@ -78,7 +78,8 @@ export async function authenticate(
       `Unauthorized. Requests from ${request.remoteAddress ?? 'this address'} are not allowed for this API key.`,
     );
   }
-  if (!key.permissions.has(permission)) {
+  // NONE (types_to_connect): any valid key of the caller will do; no permission is asked for.
+  if (permission !== 'NONE' && !key.permissions.has(permission)) {
     return new AppError(
       'access_denied',
       `Api key doesn't have enough permissions: ${permission} is required.`,

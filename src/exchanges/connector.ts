@@ -1,4 +1,4 @@
-import type { Exchange, Transaction } from 'ccxt';
+import type { Exchange, MarketInterface, Ticker, Transaction } from 'ccxt';
 import type { AssetAlias, TransferRows, WalletRead } from '../markets/index.ts';
 import type { AccountHoldings, Holdings, SourceTransfer } from '../sources/types.ts';
 import { pricingPair, type Quote } from '../prices/routes.ts';
@@ -276,6 +276,46 @@ export class ExchangeConnector {
       quotes.push({ base: market.base, quote: market.quote, last });
     }
     return quotes;
+  }
+
+  /**
+   * The exchange's spot markets as ccxt parsed them (symbols, precision, limits), from the
+   * markets the sync already loads (reloaded hourly), and ccxt's precision mode for reading them.
+   */
+  async spotMarkets(): Promise<{ markets: MarketInterface[]; precisionMode: number | undefined }> {
+    await withRetry(() => this.clients.loadMarkets(), classifyCcxtError, this.retry);
+    const publicClient = await this.clients.publicClient();
+    const markets = Object.values(publicClient.markets ?? {}).filter(
+      (m): m is MarketInterface => m?.spot === true,
+    );
+    return { markets, precisionMode: publicClient.precisionMode };
+  }
+
+  /**
+   * One spot market's ticker, read now: the tickers request the price rounds make (every
+   * catalog exchange serves it), narrowed to `symbol`. Undefined when the answer lacks it.
+   */
+  async fetchTicker(symbol: string): Promise<Ticker | undefined> {
+    await withRetry(() => this.clients.loadMarkets(), classifyCcxtError, this.retry);
+    const tickers = await this.publicRequest((client) => client.fetchTickers([symbol]));
+    return tickers[symbol];
+  }
+
+  /** A public request, paced on the IP's budget, classified, paused and retried as tickers are. */
+  private publicRequest<T>(work: (client: Exchange) => Promise<T>): Promise<T> {
+    return withRetry(
+      () =>
+        this.clients.withPublicClient(async (client) => {
+          try {
+            return await work(client);
+          } catch (error) {
+            throw await this.classify(error, client);
+          }
+        }),
+      (error) => classifyCcxtError(error),
+      this.retry,
+      (delay) => void this.clients.pause(Date.now() + delay, 'rate limited'),
+    );
   }
 
   private keyed<T>(

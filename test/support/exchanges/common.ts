@@ -147,6 +147,8 @@ export class ExchangeState {
   /** Every price each symbol has had, oldest first: what candles are cut from. */
   readonly priceHistory = new Map<string, Array<{ at: number; last: string }>>();
   readonly markets = new Map<string, Market>();
+  /** Best bid and ask per symbol, where a test set them; otherwise both are the last price. */
+  readonly bookTops = new Map<string, { bid: string; ask: string }>();
   stats: Stats = emptyStats();
   private rules: Array<FaultRule & { left: number }> = [];
   private readonly rings = new Map<string, ArrivalRing>();
@@ -238,6 +240,12 @@ export class ExchangeState {
 
   revoke(apiKey: string): void {
     this.account(apiKey).revoked = true;
+  }
+
+  /** The best bid and ask of a listed market, e.g. `setBookTop('ETH/USDT', '2999.9', '3000.1')`. */
+  setBookTop(symbol: string, bid: string, ask: string): void {
+    if (!this.markets.has(symbol)) throw new Error(`not a listed market: ${symbol}`);
+    this.bookTops.set(symbol, { bid, ask });
   }
 
   /**
@@ -492,6 +500,7 @@ export function standInHandle(state: ExchangeState, running: RunningStandIn) {
     addWithdrawal: (apiKey: string, transfer: Transfer) => state.addWithdrawal(apiKey, transfer),
     revoke: (apiKey: string) => state.revoke(apiKey),
     setPrice: (symbol: string, last: string, at?: number) => state.setPrice(symbol, last, at),
+    setBookTop: (symbol: string, bid: string, ask: string) => state.setBookTop(symbol, bid, ask),
     fail: (rule: FaultRule) => state.fail(rule),
   };
 }
