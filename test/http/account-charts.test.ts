@@ -406,6 +406,16 @@ describe('GET /ver1/accounts/{id}/balance_chart_data', () => {
       [Math.floor((today - DAY_MS) / 1000), 820],
       [Math.floor((today - DAY_MS + 13 * HOUR_MS) / 1000), 730],
     ]);
+    // The same span with date_to in unix seconds (as the docs typed it until 2025) and
+    // date_from with an offset: 09:00+02:00 is 07:00Z.
+    const offset = `${from.slice(0, 10)}T09:00:00%2B02:00`;
+    const seconds = Math.floor((today - DAY_MS + 13 * HOUR_MS) / 1000);
+    expect(
+      await get(
+        `${BASE}/${accountB}/balance_chart_data?date_from=${offset}&date_to=${seconds}`,
+        owner.credentials,
+      ),
+    ).toEqual(points);
   });
 
   it('ends with a point for now when date_to is absent, also when served again', async () => {
