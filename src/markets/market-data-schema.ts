@@ -51,37 +51,64 @@ const decimal = (description: string) => Type.Optional(Type.String({ description
 const notSent = () => Type.Optional(Type.String({ description: NOT_SENT }));
 
 /** Every value a string (spec §1.2); a value we cannot know is left out, never guessed. */
-export const CurrencyRates = Type.Object(
-  {
-    last: decimal('last trade price, in the quote currency'),
-    bid: decimal('best bid'),
-    ask: decimal('best ask'),
-    orderbook_ask: notSent(),
-    orderbook_bid: notSent(),
-    orderbook_last: notSent(),
-    orderbook_price_currency: notSent(),
-    strategy_name: notSent(),
-    contract_strategy_name: notSent(),
-    instrumentKind: Type.String({ description: '"spot" here; 3Commas also "linear_futures"' }),
-    minPrice: decimal('lowest order price'),
-    maxPrice: decimal('highest order price'),
-    priceStep: decimal('price tick'),
-    minLotSize: decimal('smallest order amount (base currency)'),
-    maxLotSize: decimal('largest order amount (base currency)'),
-    lotStep: decimal('amount step'),
-    maxMarketBuyAmount: notSent(),
-    maxMarketSellAmount: notSent(),
-    bidMultiplierDown: notSent(),
-    bidMultiplierUp: notSent(),
-    askMultiplierUp: notSent(),
-    askMultiplierDown: notSent(),
-    minTotal: decimal('smallest order value (quote currency)'),
-    minMarketTotal: notSent(),
-    maxTotal: decimal('largest order value (quote currency)'),
-  },
-  { $id: 'CurrencyRates' },
-);
+const CURRENCY_RATES_FIELDS = {
+  last: decimal('last trade price, in the quote currency'),
+  bid: decimal('best bid'),
+  ask: decimal('best ask'),
+  orderbook_ask: notSent(),
+  orderbook_bid: notSent(),
+  orderbook_last: notSent(),
+  orderbook_price_currency: notSent(),
+  strategy_name: notSent(),
+  contract_strategy_name: notSent(),
+  instrumentKind: Type.String({ description: '"spot" here; 3Commas also "linear_futures"' }),
+  minPrice: decimal('lowest order price'),
+  maxPrice: decimal('highest order price'),
+  priceStep: decimal('price tick'),
+  minLotSize: decimal('smallest order amount (base currency)'),
+  maxLotSize: decimal('largest order amount (base currency)'),
+  lotStep: decimal('amount step'),
+  maxMarketBuyAmount: notSent(),
+  maxMarketSellAmount: notSent(),
+  bidMultiplierDown: notSent(),
+  bidMultiplierUp: notSent(),
+  askMultiplierUp: notSent(),
+  askMultiplierDown: notSent(),
+  minTotal: decimal('smallest order value (quote currency)'),
+  minMarketTotal: notSent(),
+  maxTotal: decimal('largest order value (quote currency)'),
+};
+
+export const CurrencyRates = Type.Object(CURRENCY_RATES_FIELDS, { $id: 'CurrencyRates' });
 export type CurrencyRates = Static<typeof CurrencyRates>;
+
+/**
+ * One way of trading a pair with leverage (spec §3.4, §6.3). `valid` bounds are a number or a
+ * string in 3Commas' own examples (`{"min":1,"max":"25.0"}`, `{"min":"1.0","max":null}`).
+ */
+export const LeverageType = Type.Object({
+  code: Type.String({ description: '"none", "cross" or "isolated"' }),
+  name: Type.String(),
+  can_set_leverage_value: Type.Boolean(),
+  available_leverage_values: Type.Array(Type.Unknown()),
+  max_leverage: Type.Union([Type.String(), Type.Null()]),
+  valid: Type.Object({
+    min: Type.Optional(Type.Union([Type.Number(), Type.String(), Type.Null()])),
+    max: Type.Optional(Type.Union([Type.Number(), Type.String(), Type.Null()])),
+  }),
+});
+export type LeverageType = Static<typeof LeverageType>;
+
+export const CurrencyRatesWithLeverage = Type.Object(
+  {
+    ...CURRENCY_RATES_FIELDS,
+    minMarketBuyAmount: notSent(),
+    minMarketSellAmount: notSent(),
+    leverage_data: Type.Array(LeverageType),
+  },
+  { $id: 'CurrencyRatesWithLeverage' },
+);
+export type CurrencyRatesWithLeverage = Static<typeof CurrencyRatesWithLeverage>;
 
 export const TypeToConnect = Type.Object(
   {

@@ -8,7 +8,9 @@ import { Dec, formatAmount } from '../valuation/index.ts';
 import { findMarket, listMarkets, type Market, type MarketCredentials } from './catalog.ts';
 import type {
   CurrencyRates,
+  CurrencyRatesWithLeverage,
   FormField,
+  LeverageType,
   MarketListItem,
   TypeToConnect,
 } from './market-data-schema.ts';
@@ -60,6 +62,16 @@ const TICKER_REUSE_MS = 1000;
 /** 3Commas' pair of a ccxt market: `QUOTE_BASE` (`USDT_BTC`) on every exchange. */
 const pairOf = (market: CcxtMarket) => `${market.quote}_${market.base}`;
 
+/** 3Commas' leverage type of a pair traded without leverage. */
+const NO_LEVERAGE: LeverageType = {
+  code: 'none',
+  name: 'Not specified',
+  can_set_leverage_value: false,
+  max_leverage: null,
+  available_leverage_values: [],
+  valid: {},
+};
+
 const invalidValue = (field: string) => invalid(field, 'does not have a valid value');
 
 export class MarketData {
@@ -89,6 +101,18 @@ export class MarketData {
     if (!found) throw invalidValue('pair');
     const prices = await this.tickerRates(market, found.symbol);
     return { ...prices, instrumentKind: 'spot', ...orderRules(found, precisionMode) };
+  }
+
+  /**
+   * currency_rates plus the pair's leverage types. Every market here is spot, where trading
+   * has no leverage: the one type is 3Commas' own "none" entry (its leverage_data example),
+   * which says so, rather than an empty list or invented margin limits.
+   */
+  async currencyRatesWithLeverage(
+    marketCode: string,
+    pair: string,
+  ): Promise<CurrencyRatesWithLeverage> {
+    return { ...(await this.currencyRates(marketCode, pair)), leverage_data: [NO_LEVERAGE] };
   }
 
   /**

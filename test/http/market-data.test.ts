@@ -210,6 +210,53 @@ describe('GET /ver1/accounts/currency_rates', () => {
   });
 });
 
+describe('GET /ver1/accounts/currency_rates_with_leverage_data', () => {
+  it("answers currency_rates with spot's one leverage type: none", async () => {
+    const response = await get(
+      '/ver1/accounts/currency_rates_with_leverage_data?market_code=binance&pair=USDT_BTC',
+    );
+    expect(response.status).toBe(200);
+    // Stand-in BTCUSDT: lastPrice = bid = ask = 60000; the same filters as every stand-in symbol.
+    expect(await response.json()).toEqual({
+      last: '60000.0',
+      bid: '60000.0',
+      ask: '60000.0',
+      instrumentKind: 'spot',
+      minPrice: '0.00000001',
+      maxPrice: '1000000.0',
+      priceStep: '0.00000001',
+      minLotSize: '0.00001',
+      maxLotSize: '9000.0',
+      lotStep: '0.00001',
+      minTotal: '5.0',
+      maxTotal: '9000000.0',
+      leverage_data: [
+        {
+          code: 'none',
+          name: 'Not specified',
+          can_set_leverage_value: false,
+          available_leverage_values: [],
+          max_leverage: null,
+          valid: {},
+        },
+      ],
+    });
+  });
+
+  it('refuses a wallet market and an unknown pair as currency_rates does', async () => {
+    const wallet = await get(
+      '/ver1/accounts/currency_rates_with_leverage_data?market_code=ethereumwallet&pair=USDT_ETH',
+    );
+    expect(wallet.status).toBe(400);
+    expect(await wallet.json()).toEqual(invalidBody('market_code'));
+    const pair = await get(
+      '/ver1/accounts/currency_rates_with_leverage_data?market_code=okex&pair=BTC_ETH',
+    );
+    expect(pair.status).toBe(400);
+    expect(await pair.json()).toEqual(invalidBody('pair'));
+  });
+});
+
 describe('GET /ver1/accounts/types_to_connect', () => {
   const target = (query: string) => `${API}/ver1/accounts/types_to_connect?${query}`;
 
@@ -249,6 +296,31 @@ describe('GET /ver1/accounts/types_to_connect', () => {
     );
     expect(await otherMarket.json()).toEqual([
       { type: 'okex', connected: false, available: true, unified: false },
+    ]);
+  });
+
+  it('knows a wallet by its address', async () => {
+    const { user, credentials } = await userWithKey(server.services);
+    const address = '0x742d35cc6634c0532925a3b844bc454e4438f44e';
+    await server.services.accounts.add({
+      sync: false, // no chain is asked: only the stored address matters here
+      user_id: user.id,
+      market_code: 'ethereumwallet',
+      name: 'Cold',
+      address,
+    });
+    const known = await signedGet(
+      server,
+      target(`type=ethereumwallet&name=Cold&address=${address}`),
+      credentials,
+    );
+    expect(await known.json()).toEqual([
+      { type: 'ethereumwallet', connected: true, available: true, unified: false },
+    ]);
+    // Without a key or an address there is nothing to compare: not connected.
+    const bare = await signedGet(server, target('type=ethereumwallet&name=Cold'), credentials);
+    expect(await bare.json()).toEqual([
+      { type: 'ethereumwallet', connected: false, available: true, unified: false },
     ]);
   });
 

@@ -2,7 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import { Type } from 'typebox';
 import { MarketData, marketList } from '../../markets/market-data.ts';
-import { CurrencyRates, MarketListItem, TypeToConnect } from '../../markets/market-data-schema.ts';
+import {
+  CurrencyRates,
+  CurrencyRatesWithLeverage,
+  MarketListItem,
+  TypeToConnect,
+} from '../../markets/market-data-schema.ts';
 import type { Services } from '../../services.ts';
 import { clientIp } from '../client-ip.ts';
 import { ErrorSchema } from '../schemas.ts';
@@ -27,6 +32,11 @@ const CurrencyRatesQuery = Type.Object({
       description: "3Commas' bot or SmartTrade limits; the exchange's own rules either way here",
     }),
   ),
+});
+
+const PairQuery = Type.Object({
+  market_code: MARKET_CODE,
+  pair: CurrencyRatesQuery.properties.pair,
 });
 
 const TypesToConnectQuery = Type.Object({
@@ -102,6 +112,23 @@ export const marketDataRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
       },
     },
     async (request) => data.currencyRates(request.query.market_code, request.query.pair),
+  );
+
+  app.get(
+    '/ver1/accounts/currency_rates_with_leverage_data',
+    {
+      preValidation: admitted,
+      schema: {
+        summary: 'Currency rates, limits and leverage types',
+        description:
+          'Security NONE. currency_rates plus leverage_data; every market here is spot, so ' +
+          'its one leverage type is "none" (no leverage).',
+        querystring: PairQuery,
+        response: { 200: CurrencyRatesWithLeverage, ...errors },
+      },
+    },
+    async (request) =>
+      data.currencyRatesWithLeverage(request.query.market_code, request.query.pair),
   );
 
   app.get(
