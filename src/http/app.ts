@@ -1,9 +1,9 @@
-import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { registerErrorHandling } from './errors.ts';
 import { DEFAULT_HTTP_LIMITS, listenerLimits, type HttpLimits } from './limits.ts';
+import { registerOpenApi } from './openapi.ts';
 import { trustProxyOption } from './client-ip.ts';
 import { keepRawBodies } from './raw-body.ts';
 import { registerRequestMetrics } from './request-metrics.ts';
@@ -41,25 +41,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   registerRequestMetrics(app);
   keepRawBodies(app);
   refuseUnstorableInput(app);
-  await app.register(swagger, {
-    // Components keep their schema's $id (AccountEntity) instead of def-N.
-    refResolver: {
-      buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`),
-    },
-    openapi: {
-      info: {
-        title: 'opencommas',
-        description: '3Commas-compatible accounts API',
-        version: '0.1.0',
-      },
-      components: {
-        securitySchemes: {
-          Apikey: { type: 'apiKey', in: 'header', name: 'Apikey' },
-          Signature: { type: 'apiKey', in: 'header', name: 'Signature' },
-        },
-      },
-    },
-  });
+  // Before the routes: the OpenAPI document (and /docs) is built from every route registered.
+  await registerOpenApi(app);
   await app.register(healthRoutes, { services });
   await app.register(systemRoutes, { prefix: '/public/api' });
   await app.register(accountsRoutes, { prefix: '/public/api', services });
@@ -67,6 +50,5 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   await app.register(marketDataRoutes, { prefix: '/public/api', services });
   await app.register(accountChartRoutes, { prefix: '/public/api', services });
   // No admin API here: it listens on its own owner-only socket (admin-app.ts), never on this port.
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

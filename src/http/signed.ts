@@ -29,6 +29,29 @@ export function signed(
   services: { keyStore: KeyStore; limits: Limits },
   permission: Permission,
 ): preValidationAsyncHookHandler {
+  const hook = verifySigned(services, permission);
+  // Remembered so that the OpenAPI document can tell SIGNED routes and their permission.
+  signedHooks.set(hook, permission);
+  return hook;
+}
+
+/** The permission of each `signed(...)` hook. */
+const signedHooks = new WeakMap<object, Permission>();
+
+/** The permission a route's `preValidation` hook(s) demand, or undefined for a NONE route. */
+export function signedPermission(hooks: unknown): Permission | undefined {
+  const list: unknown[] = Array.isArray(hooks) ? hooks : [hooks];
+  for (const hook of list) {
+    const permission = typeof hook === 'function' ? signedHooks.get(hook) : undefined;
+    if (permission) return permission;
+  }
+  return undefined;
+}
+
+function verifySigned(
+  services: { keyStore: KeyStore; limits: Limits },
+  permission: Permission,
+): preValidationAsyncHookHandler {
   const { keyStore, limits } = services;
   return async function verifySigned(request: FastifyRequest, _reply: FastifyReply) {
     const ip = clientIp(request);
