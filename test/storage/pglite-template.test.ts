@@ -122,5 +122,6 @@ describe('PGlite data directory template', () => {
     // Nothing half-built is left behind, and the next call finds the template as it is.
     expect(readdirSync(root)).toEqual([path.basename(one)]);
     expect(await ensurePgliteTemplate(root)).toBe(one);
-  });
+    // Two initdbs at once: on a busy 2-core machine this alone can take most of a minute.
+  }, 120_000);
 });
