@@ -1204,6 +1204,705 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/ver1/accounts/market_list': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Supported markets list
+     * @description Security NONE. Every market this service connects, with the credentials its form needs. 3Commas-only fields (referral and help links, trusted IPs) are not sent.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MarketListItem'][];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/market_pairs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * All market pairs
+     * @description Security NONE. The exchange's tradable spot pairs as QUOTE_BASE, sorted. 400 for a wallet or unknown market_code; 503 when the exchange cannot be reached.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description an exchange market_code from market_list, e.g. binance */
+          market_code: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': string[];
+          };
+        };
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v2/accounts/market_pairs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * All market pairs
+     * @deprecated
+     * @description Security NONE. The exchange's tradable spot pairs as QUOTE_BASE, sorted. 400 for a wallet or unknown market_code; 503 when the exchange cannot be reached.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description an exchange market_code from market_list, e.g. binance */
+          market_code: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': string[];
+          };
+        };
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/currency_rates': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Currency rates and limits
+     * @description Security NONE. Last, bid and ask read from the exchange now, and the exchange's order rules from its markets; every value a decimal string, unknown ones left out.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description an exchange market_code from market_list, e.g. binance */
+          market_code: string;
+          /** @description QUOTE_BASE, e.g. USDT_BTC */
+          pair: string;
+          /** @description 3Commas' bot or SmartTrade limits; the exchange's own rules either way here */
+          limit_type?: 'bot' | 'smart_trade';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description last trade price, in the quote currency */
+              last?: string;
+              /** @description best bid */
+              bid?: string;
+              /** @description best ask */
+              ask?: string;
+              /** @description Not sent by this service (3Commas only) */
+              orderbook_ask?: string;
+              /** @description Not sent by this service (3Commas only) */
+              orderbook_bid?: string;
+              /** @description Not sent by this service (3Commas only) */
+              orderbook_last?: string;
+              /** @description Not sent by this service (3Commas only) */
+              orderbook_price_currency?: string;
+              /** @description Not sent by this service (3Commas only) */
+              strategy_name?: string;
+              /** @description Not sent by this service (3Commas only) */
+              contract_strategy_name?: string;
+              /** @description "spot" here; 3Commas also "linear_futures" */
+              instrumentKind: string;
+              /** @description lowest order price */
+              minPrice?: string;
+              /** @description highest order price */
+              maxPrice?: string;
+              /** @description price tick */
+              priceStep?: string;
+              /** @description smallest order amount (base currency) */
+              minLotSize?: string;
+              /** @description largest order amount (base currency) */
+              maxLotSize?: string;
+              /** @description amount step */
+              lotStep?: string;
+              /** @description Not sent by this service (3Commas only) */
+              maxMarketBuyAmount?: string;
+              /** @description Not sent by this service (3Commas only) */
+              maxMarketSellAmount?: string;
+              /** @description Not sent by this service (3Commas only) */
+              bidMultiplierDown?: string;
+              /** @description Not sent by this service (3Commas only) */
+              bidMultiplierUp?: string;
+              /** @description Not sent by this service (3Commas only) */
+              askMultiplierUp?: string;
+              /** @description Not sent by this service (3Commas only) */
+              askMultiplierDown?: string;
+              /** @description smallest order value (quote currency) */
+              minTotal?: string;
+              /** @description Not sent by this service (3Commas only) */
+              minMarketTotal?: string;
+              /** @description largest order value (quote currency) */
+              maxTotal?: string;
+            };
+          };
+        };
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/currency_rates_with_leverage_data': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Currency rates, limits and leverage types
+     * @description Security NONE. currency_rates plus leverage_data; every market here is spot, so its one leverage type is "none" (no leverage).
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description an exchange market_code from market_list, e.g. binance */
+          market_code: string;
+          /** @description QUOTE_BASE, e.g. USDT_BTC */
+          pair: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description last trade price, in the quote currency */
+              last?: string;
+              /** @description best bid */
+              bid?: string;
+              /** @description best ask */
+              ask?: string;
+              /** @description Not sent by this service (3Commas only) */
+              orderbook_ask?: string;
+              /** @description Not sent by this service (3Commas only) */
+              orderbook_bid?: string;
+              /** @description Not sent by this service (3Commas only) */
+              orderbook_last?: string;
+              /** @description Not sent by this service (3Commas only) */
+              orderbook_price_currency?: string;
+              /** @description Not sent by this service (3Commas only) */
+              strategy_name?: string;
+              /** @description Not sent by this service (3Commas only) */
+              contract_strategy_name?: string;
+              /** @description "spot" here; 3Commas also "linear_futures" */
+              instrumentKind: string;
+              /** @description lowest order price */
+              minPrice?: string;
+              /** @description highest order price */
+              maxPrice?: string;
+              /** @description price tick */
+              priceStep?: string;
+              /** @description smallest order amount (base currency) */
+              minLotSize?: string;
+              /** @description largest order amount (base currency) */
+              maxLotSize?: string;
+              /** @description amount step */
+              lotStep?: string;
+              /** @description Not sent by this service (3Commas only) */
+              maxMarketBuyAmount?: string;
+              /** @description Not sent by this service (3Commas only) */
+              maxMarketSellAmount?: string;
+              /** @description Not sent by this service (3Commas only) */
+              bidMultiplierDown?: string;
+              /** @description Not sent by this service (3Commas only) */
+              bidMultiplierUp?: string;
+              /** @description Not sent by this service (3Commas only) */
+              askMultiplierUp?: string;
+              /** @description Not sent by this service (3Commas only) */
+              askMultiplierDown?: string;
+              /** @description smallest order value (quote currency) */
+              minTotal?: string;
+              /** @description Not sent by this service (3Commas only) */
+              minMarketTotal?: string;
+              /** @description largest order value (quote currency) */
+              maxTotal?: string;
+              /** @description Not sent by this service (3Commas only) */
+              minMarketBuyAmount?: string;
+              /** @description Not sent by this service (3Commas only) */
+              minMarketSellAmount?: string;
+              leverage_data: {
+                /** @description "none", "cross" or "isolated" */
+                code: string;
+                name: string;
+                can_set_leverage_value: boolean;
+                available_leverage_values: unknown[];
+                max_leverage: string | null;
+                valid: {
+                  min?: number | string | null;
+                  max?: number | string | null;
+                };
+              }[];
+            };
+          };
+        };
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/types_to_connect': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Available market subtypes
+     * @description Security SIGNED, permission NONE. The account types a connection would create (spot only: the market itself), and whether the caller already has it with this key.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description a market_code */
+          type: string;
+          name: string;
+          api_key?: string;
+          secret?: string;
+          address?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TypeToConnect'][];
+          };
+        };
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/ver1/accounts/{account_id}/pie_chart_data': {
     parameters: {
       query?: never;
@@ -1800,6 +2499,51 @@ export type components = {
       exchange_name: string;
       market_code: string;
       api_keys_state: 'ok' | 'expire_soon' | 'expired';
+    };
+    MarketListItem: {
+      /** @description e.g. "OKX Spot" */
+      market_name: string;
+      /** @description 3Commas' referral link to the exchange. Not sent by this service (3Commas only). */
+      market_url?: string;
+      /** @description URL of the exchange icon */
+      market_icon: string;
+      /** @description 3Commas' help article on connecting it. Not sent by this service (3Commas only). */
+      help_link?: string;
+      /** @description `type` of /new and types_to_connect, `market_code` elsewhere */
+      market_code: string;
+      form_fields: {
+        required: {
+          /** @description the parameter of POST /ver1/accounts/new */
+          field: string;
+          /** @description the form label, e.g. "API Key:" */
+          localized_name: string;
+        }[];
+        optional: {
+          /** @description the parameter of POST /ver1/accounts/new */
+          field: string;
+          /** @description the form label, e.g. "API Key:" */
+          localized_name: string;
+        }[];
+      };
+      /** @description "form" (keys typed in); 3Commas also has "fast_connect" (OAuth) */
+      available_connection_flows: string[];
+      /** @description Not sent by this service (3Commas only) */
+      third_party_allowed?: boolean;
+      /** @description 3Commas' servers' addresses for the key's IP whitelist. Not sent by this service (3Commas only). */
+      trusted_ips?: string[];
+      /** @description Not sent by this service (3Commas only) */
+      trusted_ips_input_type?: string;
+      /** @description Not sent by this service (3Commas only) */
+      fast_connect_action_name?: string;
+    };
+    TypeToConnect: {
+      /** @description a market_code */
+      type: string;
+      /** @description the caller's user already has this market connected with this key */
+      connected: boolean;
+      available: boolean;
+      /** @description a Bybit unified account (3Commas); always false here */
+      unified: boolean;
     };
     PieChartItem: {
       code: string;
