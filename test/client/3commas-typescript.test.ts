@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { API } from '3commas-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeBinance, type FakeBinance } from '../support/exchanges/binance-server.ts';
 import {
   startTestServer,
   userWithKey,
@@ -60,6 +61,7 @@ interface Sent {
 }
 
 let server: TestServer;
+let binance: FakeBinance;
 let alice: Credentials;
 let bob: Credentials;
 const aliceAccounts: { id: number; name: string; api_key: string }[] = [];
@@ -120,8 +122,22 @@ interface Entity {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const a = await userWithKey(server.services);
+  // For loadBalances(): Alice's first exchange key on a stand-in speaking Binance's API, holding
+  // what her imported history says (123.45 USDT), so the figures stay as the other tests expect.
+  binance = await startFakeBinance();
+  binance.addAccount('alice-exchange-key-1', {
+    secret: 'exchange-secret',
+    balances: { USDT: { free: '123.45', locked: '0' } },
+  });
+  binance.setPrice('BTC/USDT', '60000');
+  server = await startTestServer({
+    OPENCOMMAS_EXCHANGE_URLS: JSON.stringify({ binance: binance.url }),
+    OPENCOMMAS_EXCHANGE_RATE_LIMITS: JSON.stringify({ binance: 0 }),
+  });
+  // Both: load_balances was ACCOUNTS_WRITE before the specification's ACCOUNTS_READ (§12).
+  const a = await userWithKey(server.services, {
+    permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'],
+  });
   const b = await userWithKey(server.services);
   alice = a.credentials;
   bob = b.credentials;
@@ -160,7 +176,10 @@ beforeAll(async () => {
     ]);
   }
 });
-afterAll(() => server?.close());
+afterAll(async () => {
+  await server?.close();
+  await binance?.close();
+});
 
 describe(`3commas-typescript@1.3.6 (axios ${axiosVersion}) against opencommas`, () => {
   it('lists the caller’s accounts with getExchange()', async () => {
@@ -288,5 +307,60 @@ describe(`3commas-typescript@1.3.6 (axios ${axiosVersion}) against opencommas`, 
       error: 'signature_invalid',
     });
     expect(unsigned.sent[0]).toMatchObject({ signature: '', status: 401 });
+  });
+  it('reads one account with getAccountInfo(id), and another user’s is not found', async () => {
+    const { api, sent } = client(alice);
+    const first = aliceAccounts[0]!;
+    const account = (await api.getAccountInfo(first.id)) as Entity;
+    expect(account).toMatchObject({ id: first.id, name: first.name, usd_amount: '123.45' });
+    const bobs = client(bob);
+    await expect(bobs.api.getAccountInfo(first.id)).rejects.toMatchObject({ error: 'not_found' });
+    expect(sent[0]).toMatchObject({ wire: `${LIST}/${first.id}`, status: 200 });
+    expect(bobs.sent[0]?.status).toBe(404);
+  });
+
+  it('reads the pie chart, the table and the balance chart of an account', async () => {
+    const { api, sent } = client(alice);
+    const id = aliceAccounts[1]!.id;
+    // Account 2 holds 7.5 USDT only: the whole pie, 7.5 USD, 7.5 / 60,000 = 0.000125 BTC.
+    const pie = (await api.getPieChartData(id)) as Record<string, unknown>[];
+    expect(pie).toEqual([
+      expect.objectContaining({
+        code: 'USDT',
+        percentage: 100,
+        usd_value: '7.50',
+        btc_value: '0.00012500',
+        account_id: id,
+      }),
+    ]);
+    const table = (await api.getAccountTableData(id)) as Record<string, unknown>[];
+    expect(table).toEqual([
+      expect.objectContaining({ currency_code: 'USDT', position: 7.5, usd_value: 7.5 }),
+    ]);
+    const today = new Date().toISOString().slice(0, 10);
+    const chart = (await api.getBalanceChartData(id, { date_from: today })) as {
+      usd: number;
+    }[];
+    // The last point is now: the account's 7.5 USD.
+    expect(chart.at(-1)?.usd).toBe(7.5);
+    expect(sent.map((s) => [s.wire, s.status])).toEqual([
+      [`${LIST}/${id}/pie_chart_data`, expect.any(Number)],
+      [`${LIST}/${id}/account_table_data`, expect.any(Number)],
+      [`${LIST}/${id}/balance_chart_data?date_from=${today}`, 200],
+    ]);
+    // POSTs that only read: 3Commas answers 201, as we do once the family lands; 2xx either way.
+    expect(sent.slice(0, 2).every((s) => s.status >= 200 && s.status < 300)).toBe(true);
+  });
+
+  it('loads balances with loadBalances(id): read from the exchange now', async () => {
+    const { api, sent } = client(alice);
+    const first = aliceAccounts[0]!;
+    const loaded = (await api.loadBalances(first.id)) as Entity;
+    // The stand-in holds 123.45 USDT, as the imported history did: 123.45 / 60,000 BTC.
+    expect(loaded).toMatchObject({ id: first.id, usd_amount: '123.45', btc_amount: '0.0020575' });
+    expect(sent[0]?.wire).toBe(`${LIST}/${first.id}/load_balances`);
+    // It really asked the exchange, with Alice's exchange key.
+    expect(binance.stats.byPath['/api/v3/account']).toBeGreaterThan(0);
+    expect(binance.stats.byKey['alice-exchange-key-1']).toBeGreaterThan(0);
   });
 });
