@@ -11,6 +11,10 @@ export const errorStatus = {
   unauthorized: 401,
   access_denied: 403,
   not_found: 404,
+  /** A feature this account's exchange lacks, or one this service never offers (trading). */
+  unavailable_for_account: 403,
+  /** The exchange refused a call made for the caller (deposit address, networks): its words. */
+  unknown_market_api_error: 422,
   /** 3Commas' teapot: the caller's IP kept calling while refused, and is banned for a while. */
   ip_banned: 418,
   /** Over the key's (or IP's) request limit, or an on-demand sync too soon after the last. */
@@ -54,11 +58,18 @@ export const notFound = (what: string) => new AppError('not_found', `${what} not
 /** The 3Commas error shape. `error` is always present; attributes only for invalid fields. */
 export interface ErrorBody {
   error: string;
-  error_description: string;
+  error_description?: string;
   error_attributes?: ErrorAttributes;
 }
 
+/** Refusals 3Commas words as a sentence in `error`, with no description. */
+const SENTENCES: Partial<Record<ErrorCode, string>> = {
+  unavailable_for_account: 'Forbidden. Unavailable for this account.',
+};
+
 export function toErrorBody(error: AppError): ErrorBody {
+  const sentence = SENTENCES[error.code];
+  if (sentence !== undefined) return { error: sentence };
   return {
     error: error.code,
     error_description: error.message,

@@ -11,6 +11,14 @@ import type { ChangeBus } from '../storage/changes.ts';
 import type { Storage } from '../storage/database.ts';
 import type { AccountEntity } from './entity-schema.ts';
 import { renderAccounts } from './render.ts';
+import { accountDetails } from './details.ts';
+import {
+  DepositInfo,
+  type CurrencyNetworks,
+  type DepositData,
+  type NetworksPurpose,
+} from './deposits.ts';
+import { renderSummary, type SummaryEntity } from './summary.ts';
 import type { DisplayCurrency } from './view.ts';
 
 export const AddAccountInput = Type.Object({
@@ -32,6 +40,8 @@ export const AddAccountInput = Type.Object({
 export type AddAccountInput = Static<typeof AddAccountInput>;
 
 export class AccountService {
+  private readonly deposits: DepositInfo;
+
   constructor(
     private readonly storage: Storage,
     private readonly sealer: Sealer,
@@ -39,7 +49,9 @@ export class AccountService {
     private readonly sync: AccountSync,
     /** Told when an account becomes due at once, so a local worker need not wait for its poll. */
     private readonly onDue: () => void = () => {},
-  ) {}
+  ) {
+    this.deposits = new DepositInfo(sync.sources);
+  }
 
   /**
    * Connects an exchange account (keys), a wallet (address) or a manual account (neither).
@@ -195,7 +207,153 @@ export class AccountService {
     });
     return this.render(row.id);
   }
+  /**
+   * POST /ver1/accounts/update: a new name, `include_in_summary`, and/or new keys. Keys not given
+   * are the stored ones; new keys are checked against the exchange first, as at connect, and a
+   * refusal changes nothing. Only the caller's own account (404 otherwise).
+   */
+  async update(
+    userId: number,
+    input: UpdateAccountInput,
+    now = new Date(),
+  ): Promise<AccountEntity> {
+    const row = await this.findOwned(userId, input.account_id);
+    const newKeys =
+      input.api_key !== undefined || input.secret !== undefined || input.passphrase !== undefined;
+    const credentials = newKeys ? this.mergedKeys(row, input) : undefined;
+    const market = findMarket(row.market_code);
+    if (credentials) {
+      if (market?.kind !== 'exchange') throw invalid('api_key', 'is not an exchange account');
+      checkCredentials(market, {
+        ...credentials,
+        user_id: userId,
+        market_code: row.market_code,
+        name: row.name,
+      });
+    }
+    // The network first: no transaction is held open while an exchange answers.
+    const reading =
+      credentials && market ? await this.firstReading(toTarget(market, credentials)) : undefined;
+    await this.changes.transaction(async (tx, announce) => {
+      const updated = await tx
+        .updateTable('accounts')
+        .set({
+          ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+          ...(input.include_in_summary !== undefined
+            ? { include_in_summary: input.include_in_summary }
+            : {}),
+          ...(credentials ? this.newKeyColumns(credentials, now) : {}),
+          updated_at: now,
+        })
+        .where('id', '=', row.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (reading) await this.sync.recordFirstIn(tx, updated, reading);
+      announce({ userId: row.user_id });
+    });
+    // Rendered as of now: a reading of new keys was taken after `now`.
+    return this.render(row.id);
+  }
+
+  /** The credentials after an update: each part given replaces the stored one. */
+  private mergedKeys(row: AccountRow, input: UpdateAccountInput) {
+    const stored = this.sync.target(row);
+    const old = stored.kind === 'exchange' ? stored.credentials : undefined;
+    const passphrase = input.passphrase ?? old?.passphrase;
+    return {
+      api_key: input.api_key ?? old?.apiKey ?? '',
+      secret: input.secret ?? old?.secret ?? '',
+      ...(passphrase ? { passphrase } : {}),
+    };
+  }
+
+  /** Columns for keys that an exchange has just accepted: unlocked, and due at once. */
+  private newKeyColumns(keys: { api_key: string; secret: string; passphrase?: string }, now: Date) {
+    return {
+      exchange_api_key: keys.api_key,
+      exchange_secret_sealed: this.sealer.seal(keys.secret),
+      exchange_passphrase_sealed: keys.passphrase ? this.sealer.seal(keys.passphrase) : null,
+      api_keys_expire_at: null,
+      api_key_invalid: false,
+      is_locked: false,
+      lock_reason: null,
+      next_sync_at: now,
+      // Taken from any worker syncing with the old keys: its result is then not recorded.
+      claimed_by: null,
+      claimed_until: null,
+    };
+  }
+
+  /** POST /ver1/accounts/{id}/rename. */
+  async rename(userId: number, accountId: number, name: string, now = new Date()) {
+    return this.update(userId, { account_id: accountId, name }, now);
+  }
+
+  /**
+   * POST /ver1/accounts/{id}/remove: the account and everything keyed by it (its snapshots and
+   * their assets, its transfers) go in one transaction — all or nothing.
+   */
+  async remove(userId: number, accountId: number): Promise<void> {
+    const row = await this.findOwned(userId, accountId);
+    await this.changes.transaction(async (tx, announce) => {
+      await tx
+        .deleteFrom('snapshot_assets')
+        .where('snapshot_id', 'in', (db) =>
+          db.selectFrom('balance_snapshots').select('id').where('account_id', '=', row.id),
+        )
+        .execute();
+      await tx.deleteFrom('balance_snapshots').where('account_id', '=', row.id).execute();
+      await tx.deleteFrom('transfers').where('account_id', '=', row.id).execute();
+      await tx.deleteFrom('accounts').where('id', '=', row.id).execute();
+      announce({ userId: row.user_id });
+    });
+  }
+
+  /** The summary pseudo-account of a user, in the user's display currency. */
+  async summary(userId: number, now = new Date()): Promise<SummaryEntity> {
+    const user = await this.storage.db
+      .selectFrom('users')
+      .select('display_currency')
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (!user) throw notFound(`User ${userId}`);
+    return renderSummary(this.storage, userId, user.display_currency as DisplayCurrency, now);
+  }
+
+  /** GET …/deposit_data: the exchange's address with the account's keys, and what it holds. */
+  async depositData(
+    userId: number,
+    accountId: number,
+    currency: string,
+    network: string,
+  ): Promise<DepositData> {
+    const row = await this.findOwned(userId, accountId);
+    const holdings = (await accountDetails(this.storage, row.id)).holdings;
+    const held = new Map(holdings.map((line) => [line.asset, line.amount]));
+    return this.deposits.depositData(this.sync.target(row), held, currency, network);
+  }
+
+  /** GET …/networks_info: the exchange's currencies and networks, with the account's keys. */
+  async networksInfo(
+    userId: number,
+    accountId: number,
+    purpose?: NetworksPurpose,
+  ): Promise<CurrencyNetworks[]> {
+    const row = await this.findOwned(userId, accountId);
+    return this.deposits.networksInfo(this.sync.target(row), purpose);
+  }
 }
+
+/** POST /ver1/accounts/update's parameters, as 3Commas names them. */
+export const UpdateAccountInput = Type.Object({
+  account_id: Type.Integer({ minimum: 1 }),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  api_key: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  secret: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  passphrase: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  include_in_summary: Type.Optional(Type.Boolean()),
+});
+export type UpdateAccountInput = Static<typeof UpdateAccountInput>;
 
 export const UpdateKeysInput = Type.Object({
   account_id: Type.Integer({ minimum: 1 }),

@@ -1,4 +1,11 @@
-import type { Exchange, MarketInterface, Ticker, Transaction } from 'ccxt';
+import type {
+  Currencies,
+  DepositAddress,
+  Exchange,
+  MarketInterface,
+  Ticker,
+  Transaction,
+} from 'ccxt';
 import type { AssetAlias, TransferRows, WalletRead } from '../markets/index.ts';
 import type { AccountHoldings, Holdings, SourceTransfer } from '../sources/types.ts';
 import { pricingPair, type Quote } from '../prices/routes.ts';
@@ -316,6 +323,34 @@ export class ExchangeConnector {
       this.retry,
       (delay) => void this.clients.pause(Date.now() + delay, 'rate limited'),
     );
+  }
+
+  /** The account's deposit address for `code` (on `network`, the exchange's id), with its keys. */
+  fetchDepositAddress(
+    credentials: ExchangeCredentials,
+    code: string,
+    network?: string,
+  ): Promise<DepositAddress> {
+    return this.keyed(credentials, async (client) => {
+      // An address names its network only against the currencies' networks: a private read.
+      const currencies = await client.fetchCurrencies();
+      if (currencies && Object.keys(currencies).length > 0) {
+        client.setMarkets(client.markets, currencies as never);
+      }
+      if (network === undefined) return client.fetchDepositAddress(code);
+      // Callers name the exchange's own network id; ccxt takes its unified code.
+      const networks = Object.values(currencies?.[code]?.networks ?? {});
+      const unified = networks.find((entry) => entry.id === network)?.network;
+      if (!unified) {
+        throw new SourceError('error', `${client.id}: no network ${network} for ${code}`);
+      }
+      return client.fetchDepositAddress(code, { network: unified });
+    });
+  }
+
+  /** Every currency with its networks, as the account's keys see them (a private call). */
+  fetchCurrencies(credentials: ExchangeCredentials): Promise<Currencies> {
+    return this.keyed(credentials, async (client) => (await client.fetchCurrencies()) ?? {});
   }
 
   private keyed<T>(

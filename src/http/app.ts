@@ -9,6 +9,7 @@ import { keepRawBodies } from './raw-body.ts';
 import { registerRequestMetrics } from './request-metrics.ts';
 import { refuseUnstorableInput } from './storable-input.ts';
 import { accountChartRoutes } from './routes/account-charts.ts';
+import { accountFamilyRoutes } from './routes/account-family.ts';
 import { accountWriteRoutes } from './routes/account-writes.ts';
 import { accountsRoutes } from './routes/accounts.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -47,6 +48,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   await app.register(systemRoutes, { prefix: '/public/api' });
   await app.register(accountsRoutes, { prefix: '/public/api', services });
   await app.register(accountWriteRoutes, { prefix: '/public/api', services });
+  await app.register(accountFamilyRoutes, { prefix: '/public/api', services });
   await app.register(marketDataRoutes, { prefix: '/public/api', services });
   await app.register(accountChartRoutes, { prefix: '/public/api', services });
   // No admin API here: it listens on its own owner-only socket (admin-app.ts), never on this port.

@@ -86,6 +86,11 @@ export interface WindowFigures {
   profit: Dec;
   /** Unrounded; formatting rounds it. */
   percentage: Dec;
+  /**
+   * What the percentage is relative to: the window's start value plus what was moved in. Several
+   * accounts' windows add up by summing their profits and their bases (the summary account).
+   */
+  base: Dec;
 }
 
 export interface CurrencyFigures {
@@ -229,7 +234,8 @@ export function valueAccount(input: ValuationInput): Valuation {
     // Money moved in or out after `start` (up to the latest snapshot) is not profit.
     const movedIn = new Dec(kept.reduce((sum: Dec, m) => sum.plus(m ?? 0), new Exact(0)));
     const profit = end.minus(begin).minus(movedIn);
-    return { profit, percentage: percentage(profit, begin.plus(movedIn)) };
+    const base = begin.plus(movedIn);
+    return { profit, percentage: percentage(profit, base), base };
   };
   const figures = (currency: Currency) => ({
     amount: toCurrency(latest.usdValue, latest, currency),
@@ -252,12 +258,12 @@ export function valueAccount(input: ValuationInput): Valuation {
  * zero or less (everything withdrawn, or more withdrawn than the start) has no meaningful ratio
  * — the sign would flip or the division fail — so it reports 0; the profit itself stays exact.
  */
-function percentage(profit: Dec, base: Dec): Dec {
+export function percentage(profit: Dec, base: Dec): Dec {
   return base.lte(0) ? new Dec(0) : profit.times(100).dividedBy(base);
 }
 
 function zeroWindow(): WindowFigures {
-  return { profit: new Dec(0), percentage: new Dec(0) };
+  return { profit: new Dec(0), percentage: new Dec(0), base: new Dec(0) };
 }
 
 function zeroFigures(): CurrencyFigures {

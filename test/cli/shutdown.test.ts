@@ -140,7 +140,7 @@ describe('graceful shutdown', () => {
     server.child.kill('SIGTERM');
 
     const response = await inFlight;
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(201);
     const entity = (await response.json()) as { id: number; usd_amount: string };
     expect(entity).toMatchObject({ id: requested, usd_amount: '50000.0' });
     expect(await server.exited).toEqual({ code: 0, signal: null });

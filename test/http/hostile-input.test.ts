@@ -113,7 +113,7 @@ describe('text PostgreSQL cannot store', () => {
       type: 'binance',
       name: 'Rocket \u{1F680}',
     });
-    expect(emoji.status).toBe(200);
+    expect(emoji.status).toBe(201);
     expect(await accountNames()).toContain('Rocket \u{1F680}');
   });
 

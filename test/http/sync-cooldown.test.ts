@@ -49,7 +49,7 @@ describe('POST load_balances', () => {
     const caller = await writer();
     const first = (await (await connect(caller, 'key-1')).json()) as { id: number };
     const second = (await (await connect(caller, 'key-2')).json()) as { id: number };
-    expect((await loadBalances(caller, first.id)).status).toBe(200);
+    expect((await loadBalances(caller, first.id)).status).toBe(201);
     const refused = await loadBalances(caller, first.id);
     expect(refused.status).toBe(429);
     const retryAfter = Number(refused.headers.get('retry-after'));
@@ -59,7 +59,7 @@ describe('POST load_balances', () => {
     expect(body.error).toBe('rate_limit_exceeded');
     expect(body.error_description).toContain(`account ${first.id}`);
     // Another account has its own cooldown.
-    expect((await loadBalances(caller, second.id)).status).toBe(200);
+    expect((await loadBalances(caller, second.id)).status).toBe(201);
   });
 });
 
@@ -75,6 +75,6 @@ describe('POST accounts/new', () => {
     expect(((await refused.json()) as { error: string }).error).toBe('rate_limit_exceeded');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another user is not held back.
-    expect((await connect(await writer(), 'key-1')).status).toBe(200);
+    expect((await connect(await writer(), 'key-1')).status).toBe(201);
   });
 });

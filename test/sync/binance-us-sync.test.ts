@@ -57,7 +57,7 @@ async function loadBalances(): Promise<Record<string, unknown>> {
     `/public/api/ver1/accounts/${id}/load_balances`,
     caller,
   );
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 
@@ -88,7 +88,7 @@ describe('a Binance.US account: its spot account, in USD', () => {
 
   it('connects: valued at the USD tickers', async () => {
     const response = await connect(KEY, SECRET);
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(201);
     const entity = (await response.json()) as Record<string, unknown>;
     id = Number(entity.id);
     // BTC 0.5 × 50000 = 25000; ETH 2 × 2500 = 5000; USD 100 → 30100

@@ -62,7 +62,7 @@ async function loadBalances(): Promise<Record<string, unknown>> {
     `/public/api/ver1/accounts/${id}/load_balances`,
     caller,
   );
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 
@@ -85,7 +85,7 @@ describe('a Bitfinex account', () => {
 
   it('connects: exchange, margin and funding wallets summed, then priced', async () => {
     const response = await connect('bfx-key', 'bfx-secret');
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(201);
     const entity = (await response.json()) as Record<string, unknown>;
     id = Number(entity.id);
     // BTC: 0.5 (exchange, half in orders) + 0.1 (funding) = 0.6 × 40000 = 24000

@@ -65,7 +65,7 @@ async function loadBalances(): Promise<Record<string, unknown>> {
     `/public/api/ver1/accounts/${id}/load_balances`,
     caller,
   );
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 
@@ -104,7 +104,7 @@ describe('a Bybit account: unified trading account + funding wallet', () => {
 
   it('connects: both wallets summed before pricing', async () => {
     const response = await connect(KEY, SECRET);
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(201);
     const entity = (await response.json()) as Record<string, unknown>;
     id = Number(entity.id);
     // BTC 0.5 + 0.1 = 0.6 × 50000 = 30000; ETH 2 × 2500 = 5000; USDT 100 → 35100

@@ -64,7 +64,7 @@ async function loadBalances(): Promise<Record<string, unknown>> {
     `/public/api/ver1/accounts/${id}/load_balances`,
     caller,
   );
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 
@@ -85,7 +85,7 @@ describe('a Coinbase account with a CDP key', () => {
   it('connects with the key name and the PEM private key: every account, priced', async () => {
     expect(key.privateKey).toMatch(/^-----BEGIN EC PRIVATE KEY-----\n/);
     const response = await connect(key.name, key.privateKey);
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(201);
     const entity = (await response.json()) as Record<string, unknown>;
     id = Number(entity.id);
     expect(entity).toMatchObject({

@@ -64,7 +64,7 @@ const postLoadBalances = (id: number, credentials: Credentials) =>
 
 async function loadBalances(id: number): Promise<Record<string, unknown>> {
   const response = await postLoadBalances(id, caller);
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 
@@ -119,7 +119,7 @@ describe('connecting a Binance account with real keys', () => {
       api_key: 'good-key',
       secret: 'good-secret',
     });
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(201);
     const entity = (await response.json()) as Record<string, unknown>;
     id = Number(entity.id);
     expect(entity).toMatchObject({
@@ -165,9 +165,9 @@ describe('connecting a Binance account with real keys', () => {
     expect((await postLoadBalances(id, other.credentials)).status).toBe(404);
   });
 
-  it('refuses load_balances without ACCOUNTS_WRITE', async () => {
-    const reader = await userWithKey(server.services, { permissions: ['ACCOUNTS_READ'] });
-    expect((await postLoadBalances(id, reader.credentials)).status).toBe(403);
+  it('refuses load_balances without ACCOUNTS_READ (its permission in the specification)', async () => {
+    const writer = await userWithKey(server.services, { permissions: ['ACCOUNTS_WRITE'] });
+    expect((await postLoadBalances(id, writer.credentials)).status).toBe(403);
   });
 
   it('prices move, money comes and goes: profit is exactly what prices did', async () => {

@@ -31,7 +31,9 @@ beforeAll(async () => {
     OPENCOMMAS_EXCHANGE_RATE_LIMITS: JSON.stringify({ binance: 0 }),
     OPENCOMMAS_PRICE_FRESHNESS: FRESHNESS,
   });
-  caller = (await userWithKey(server.services, { permissions: ['ACCOUNTS_WRITE'] })).credentials;
+  caller = (
+    await userWithKey(server.services, { permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'] })
+  ).credentials;
 });
 afterAll(async () => {
   await server?.close();
@@ -52,7 +54,7 @@ async function connect(balances: Record<string, string>) {
     api_key: apiKey,
     secret: 's',
   });
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   const entity = (await response.json()) as Record<string, unknown>;
   return { id: Number(entity.id), entity };
 }
@@ -63,7 +65,7 @@ async function loadBalances(id: number): Promise<Record<string, unknown>> {
     `/public/api/ver1/accounts/${id}/load_balances`,
     caller,
   );
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 

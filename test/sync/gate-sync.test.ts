@@ -59,7 +59,7 @@ async function loadBalances(): Promise<Record<string, unknown>> {
     `/public/api/ver1/accounts/${id}/load_balances`,
     caller,
   );
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 
@@ -90,7 +90,7 @@ describe('a Gate.io account: its spot account', () => {
 
   it('connects: free and locked counted, valued at the tickers', async () => {
     const response = await connect(KEY, SECRET);
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(201);
     const entity = (await response.json()) as Record<string, unknown>;
     id = Number(entity.id);
     // BTC 0.4 + 0.1 = 0.5 × 50000 = 25000; ETH 2 × 2500 = 5000; USDT 100 → 30100

@@ -67,7 +67,7 @@ async function loadBalances(): Promise<Record<string, unknown>> {
     `/public/api/ver1/accounts/${id}/load_balances`,
     caller,
   );
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 
@@ -107,7 +107,7 @@ describe('a Kraken account: its codes, staked and earning balances', () => {
 
   it('connects: staked and earning amounts count as their asset', async () => {
     const response = await connect(KEY, SECRET);
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(201);
     const entity = (await response.json()) as Record<string, unknown>;
     id = Number(entity.id);
     // BTC 0.5 + 0.1 (XBT.M) = 0.6 × 50000 = 30000; DOT 20 + 80 (DOT.S) = 100 × 5 = 500;

@@ -73,7 +73,7 @@ async function loadBalances(): Promise<Record<string, unknown>> {
     `/public/api/ver1/accounts/${id}/load_balances`,
     caller,
   );
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 
@@ -118,7 +118,7 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
 
   it('connects: the three accounts summed before pricing', async () => {
     const response = await connect(KEY, SECRET, PASSPHRASE);
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(201);
     const entity = (await response.json()) as Record<string, unknown>;
     id = Number(entity.id);
     connectedAt = Date.now();

@@ -70,7 +70,7 @@ afterAll(async () => {
 
 async function connect(params: Record<string, unknown>): Promise<Record<string, unknown>> {
   const response = await signedPost(server, NEW, caller, params);
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 
@@ -80,7 +80,7 @@ async function loadBalances(id: number): Promise<Record<string, unknown>> {
     `/public/api/ver1/accounts/${id}/load_balances`,
     caller,
   );
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 

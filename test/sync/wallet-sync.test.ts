@@ -64,7 +64,7 @@ async function connect(type: string, address: string): Promise<Record<string, un
     name: type,
     address,
   });
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 
@@ -74,7 +74,7 @@ async function loadBalances(id: unknown): Promise<Record<string, unknown>> {
     `/public/api/ver1/accounts/${String(id)}/load_balances`,
     caller,
   );
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(201);
   return (await response.json()) as Record<string, unknown>;
 }
 

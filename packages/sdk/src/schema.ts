@@ -286,7 +286,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -301,14 +301,14 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
             };
           };
         };
-        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`. */
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
         403: {
           headers: {
             [name: string]: unknown;
@@ -316,7 +316,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -333,7 +333,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -350,7 +350,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -367,7 +367,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -382,7 +382,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -452,7 +452,7 @@ export type paths = {
       };
       responses: {
         /** @description An exchange account or wallet connected by the user */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
@@ -550,7 +550,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -565,14 +565,14 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
             };
           };
         };
-        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`. */
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
         403: {
           headers: {
             [name: string]: unknown;
@@ -580,7 +580,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -597,7 +597,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -614,7 +614,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -631,7 +631,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -646,7 +646,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -661,7 +661,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -687,7 +687,7 @@ export type paths = {
     put?: never;
     /**
      * Load balances for the specified exchange
-     * @description Permission ACCOUNTS_WRITE, security SIGNED. Reads balances, prices, deposits and withdrawals now; answers the updated account.
+     * @description Permission ACCOUNTS_READ, security SIGNED. Reads balances, prices, deposits and withdrawals now; answers the updated account (201, as 3Commas answers every POST).
      */
     post: {
       parameters: {
@@ -701,7 +701,7 @@ export type paths = {
       requestBody?: never;
       responses: {
         /** @description An exchange account or wallet connected by the user */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
@@ -799,7 +799,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -814,14 +814,14 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
             };
           };
         };
-        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`. */
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
         403: {
           headers: {
             [name: string]: unknown;
@@ -829,7 +829,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -844,7 +844,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -861,7 +861,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -878,7 +878,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -895,7 +895,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -910,7 +910,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -925,7 +925,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1061,7 +1061,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1076,14 +1076,14 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
             };
           };
         };
-        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`. */
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1091,7 +1091,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1106,7 +1106,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1123,7 +1123,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1140,7 +1140,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1157,7 +1157,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1172,7 +1172,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1187,7 +1187,2895 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/update': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Edit exchange account
+     * @description Permission ACCOUNTS_WRITE, security SIGNED. A new name, include_in_summary, and/or new keys (each key part not given stays as stored). New keys are checked against the exchange first, as at connect: a refusal is a 400 and changes nothing.
+     */
+    post: {
+      parameters: {
+        query?: {
+          account_id?: number;
+          name?: string;
+          api_key?: string;
+          secret?: string;
+          passphrase?: string;
+          include_in_summary?: boolean;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      /** @description The same parameters as the query string; either may carry them. */
+      requestBody?: {
+        content: {
+          'application/json': {
+            account_id?: number;
+            name?: string;
+            api_key?: string;
+            secret?: string;
+            passphrase?: string;
+            include_in_summary?: boolean;
+          };
+          'application/x-www-form-urlencoded': {
+            account_id?: number;
+            name?: string;
+            api_key?: string;
+            secret?: string;
+            passphrase?: string;
+            include_in_summary?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description An exchange account or wallet connected by the user */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: number;
+              auto_balance_period: number;
+              auto_balance_portfolio_id: number | null;
+              auto_balance_currency_change_limit: number | null;
+              autobalance_enabled: boolean;
+              hedge_mode_available: boolean;
+              hedge_mode_enabled: boolean;
+              is_locked: boolean;
+              smart_trading_supported: boolean;
+              smart_selling_supported: boolean;
+              available_for_trading: Record<string, never>;
+              stats_supported: boolean;
+              trading_supported: boolean;
+              market_buy_supported: boolean;
+              market_sell_supported: boolean;
+              conditional_buy_supported: boolean;
+              bots_allowed: boolean;
+              bots_ttp_allowed: boolean;
+              bots_tsl_allowed: boolean;
+              gordon_bots_available: boolean;
+              multi_bots_allowed: boolean;
+              /** Format: date-time */
+              created_at: string;
+              /** Format: date-time */
+              updated_at: string;
+              last_auto_balance: string | null;
+              fast_convert_available: boolean;
+              grid_bots_allowed: boolean;
+              api_key_invalid: boolean;
+              market_icon: string;
+              deposit_enabled: boolean;
+              include_in_summary: boolean;
+              supported_market_types: string[];
+              primary_display_currency_profit_percentage: {
+                currency: string;
+                amount: string;
+              };
+              primary_display_currency_profit: {
+                currency: string;
+                amount: string;
+              };
+              day_profit_primary_display_currency_percentage: {
+                currency: string;
+                amount: string;
+              };
+              day_profit_primary_display_currency: {
+                currency: string;
+                amount: string;
+              };
+              primary_display_currency_amount: {
+                currency: string;
+                amount: string;
+              };
+              total_primary_display_currency_profit: {
+                currency: string;
+                amount: number;
+              };
+              available_include_in_summary: boolean;
+              api_key: string;
+              name: string;
+              auto_balance_method: string | null;
+              auto_balance_error: string | null;
+              customer_id: string | null;
+              subaccount_name: string | null;
+              lock_reason: string | null;
+              btc_amount: string;
+              usd_amount: string;
+              day_profit_btc: string;
+              day_profit_usd: string;
+              day_profit_btc_percentage: string;
+              day_profit_usd_percentage: string;
+              btc_profit: string;
+              usd_profit: string;
+              usd_profit_percentage: string;
+              btc_profit_percentage: string;
+              total_btc_profit: string;
+              total_usd_profit: string;
+              pretty_display_type: string;
+              exchange_name: string;
+              market_code: string;
+              api_keys_state: 'ok' | 'expire_soon' | 'expired';
+            };
+          };
+        };
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/rename': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rename exchange account
+     * @description Permission ACCOUNTS_WRITE, security SIGNED. `name` in the query string (as the docs show) or a form or JSON body.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description An exchange account or wallet connected by the user */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: number;
+              auto_balance_period: number;
+              auto_balance_portfolio_id: number | null;
+              auto_balance_currency_change_limit: number | null;
+              autobalance_enabled: boolean;
+              hedge_mode_available: boolean;
+              hedge_mode_enabled: boolean;
+              is_locked: boolean;
+              smart_trading_supported: boolean;
+              smart_selling_supported: boolean;
+              available_for_trading: Record<string, never>;
+              stats_supported: boolean;
+              trading_supported: boolean;
+              market_buy_supported: boolean;
+              market_sell_supported: boolean;
+              conditional_buy_supported: boolean;
+              bots_allowed: boolean;
+              bots_ttp_allowed: boolean;
+              bots_tsl_allowed: boolean;
+              gordon_bots_available: boolean;
+              multi_bots_allowed: boolean;
+              /** Format: date-time */
+              created_at: string;
+              /** Format: date-time */
+              updated_at: string;
+              last_auto_balance: string | null;
+              fast_convert_available: boolean;
+              grid_bots_allowed: boolean;
+              api_key_invalid: boolean;
+              market_icon: string;
+              deposit_enabled: boolean;
+              include_in_summary: boolean;
+              supported_market_types: string[];
+              primary_display_currency_profit_percentage: {
+                currency: string;
+                amount: string;
+              };
+              primary_display_currency_profit: {
+                currency: string;
+                amount: string;
+              };
+              day_profit_primary_display_currency_percentage: {
+                currency: string;
+                amount: string;
+              };
+              day_profit_primary_display_currency: {
+                currency: string;
+                amount: string;
+              };
+              primary_display_currency_amount: {
+                currency: string;
+                amount: string;
+              };
+              total_primary_display_currency_profit: {
+                currency: string;
+                amount: number;
+              };
+              available_include_in_summary: boolean;
+              api_key: string;
+              name: string;
+              auto_balance_method: string | null;
+              auto_balance_error: string | null;
+              customer_id: string | null;
+              subaccount_name: string | null;
+              lock_reason: string | null;
+              btc_amount: string;
+              usd_amount: string;
+              day_profit_btc: string;
+              day_profit_usd: string;
+              day_profit_btc_percentage: string;
+              day_profit_usd_percentage: string;
+              btc_profit: string;
+              usd_profit: string;
+              usd_profit_percentage: string;
+              btc_profit_percentage: string;
+              total_btc_profit: string;
+              total_usd_profit: string;
+              pretty_display_type: string;
+              exchange_name: string;
+              market_code: string;
+              api_keys_state: 'ok' | 'expire_soon' | 'expired';
+            };
+          };
+        };
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/remove': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Delete exchange account
+     * @description Permission ACCOUNTS_WRITE, security SIGNED. The account and its whole history (snapshots, their assets, transfers) go in one transaction. Answers `true`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': true;
+          };
+        };
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/summary': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Summary of every account included in summary
+     * @description Permission ACCOUNTS_READ, security SIGNED. The Account entity with `"id": "summary"`, over every account with include_in_summary: amounts and profits summed, percentages from the summed windows' bases.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Every account of the user with include_in_summary, added up */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {string} */
+              id: 'summary';
+              auto_balance_period: number;
+              auto_balance_portfolio_id: number | null;
+              auto_balance_currency_change_limit: number | null;
+              autobalance_enabled: boolean;
+              hedge_mode_available: boolean;
+              hedge_mode_enabled: boolean;
+              is_locked: boolean;
+              smart_trading_supported: boolean;
+              smart_selling_supported: boolean;
+              available_for_trading: Record<string, never>;
+              stats_supported: boolean;
+              trading_supported: boolean;
+              market_buy_supported: boolean;
+              market_sell_supported: boolean;
+              conditional_buy_supported: boolean;
+              bots_allowed: boolean;
+              bots_ttp_allowed: boolean;
+              bots_tsl_allowed: boolean;
+              gordon_bots_available: boolean;
+              multi_bots_allowed: boolean;
+              /** Format: date-time */
+              created_at: string;
+              /** Format: date-time */
+              updated_at: string;
+              last_auto_balance: string | null;
+              fast_convert_available: boolean;
+              grid_bots_allowed: boolean;
+              api_key_invalid: boolean;
+              market_icon: string;
+              deposit_enabled: boolean;
+              include_in_summary: boolean;
+              supported_market_types: string[];
+              primary_display_currency_profit_percentage: {
+                currency: string;
+                amount: string;
+              };
+              primary_display_currency_profit: {
+                currency: string;
+                amount: string;
+              };
+              day_profit_primary_display_currency_percentage: {
+                currency: string;
+                amount: string;
+              };
+              day_profit_primary_display_currency: {
+                currency: string;
+                amount: string;
+              };
+              primary_display_currency_amount: {
+                currency: string;
+                amount: string;
+              };
+              total_primary_display_currency_profit: {
+                currency: string;
+                amount: number;
+              };
+              available_include_in_summary: boolean;
+              api_key: string;
+              name: string;
+              auto_balance_method: string | null;
+              auto_balance_error: string | null;
+              customer_id: string | null;
+              subaccount_name: string | null;
+              lock_reason: string | null;
+              btc_amount: string;
+              usd_amount: string;
+              day_profit_btc: string;
+              day_profit_usd: string;
+              day_profit_btc_percentage: string;
+              day_profit_usd_percentage: string;
+              btc_profit: string;
+              usd_profit: string;
+              usd_profit_percentage: string;
+              btc_profit_percentage: string;
+              total_btc_profit: string;
+              total_usd_profit: string;
+              pretty_display_type: string;
+              exchange_name: string;
+              market_code: string;
+              api_keys_state: 'ok' | 'expire_soon' | 'expired';
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/active_trading_entities': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Active trading entities
+     * @description Permission ACCOUNTS_READ, security SIGNED. All zero: this service does not trade.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: {
+                active_bots_count: number;
+                active_deals_count: number;
+                active_smart_trades_count: number;
+                active_orders_count: number;
+                active_grid_bots_count: number;
+              };
+            };
+          };
+        };
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/deposit_data': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Deposit address
+     * @description Permission ACCOUNTS_READ, security SIGNED. The exchange's deposit address, read with the account's keys (Binance, Binance US, OKX; 403 elsewhere), and the holding as last read (totals: what is on orders is not told apart).
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description e.g. BTC (required) */
+          currency?: string;
+          /** @description the exchange's network id (required) */
+          network?: string;
+        };
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              address: string;
+              address_tag: string;
+              available_balance: string;
+              in_orders: string;
+              total_balance: string;
+            };
+          };
+        };
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/networks_info': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Currencies and their networks
+     * @description Permission ACCOUNTS_READ, security SIGNED. The exchange's currencies and networks, read with the account's keys (Binance, Binance US, OKX; 403 elsewhere). `purpose`: only those open for deposit or withdraw.
+     */
+    get: {
+      parameters: {
+        query?: {
+          purpose?: 'deposit' | 'withdraw';
+        };
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['CurrencyNetworks'][];
+          };
+        };
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/sell_all_to_btc': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * sell_all_to_btc (unavailable: this service never trades)
+     * @description Permission ACCOUNTS_WRITE, security SIGNED. Answers 403 "Forbidden. Unavailable for this account." for every account of the caller (404 for any other): this service reads balances, it never trades.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/sell_all_to_usd': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * sell_all_to_usd (unavailable: this service never trades)
+     * @description Permission ACCOUNTS_WRITE, security SIGNED. Answers 403 "Forbidden. Unavailable for this account." for every account of the caller (404 for any other): this service reads balances, it never trades.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/convert_dust_to_bnb': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * convert_dust_to_bnb (unavailable: this service never trades)
+     * @description Permission ACCOUNTS_WRITE, security SIGNED. Answers 403 "Forbidden. Unavailable for this account." for every account of the caller (404 for any other): this service reads balances, it never trades.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/leverage_data': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * leverage_data (unavailable: this service never trades)
+     * @description Permission ACCOUNTS_READ, security SIGNED. Answers 403 "Forbidden. Unavailable for this account." for every account of the caller (404 for any other): this service reads balances, it never trades.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * leverage_data (unavailable: this service never trades)
+     * @description Permission ACCOUNTS_READ, security SIGNED. Answers 403 "Forbidden. Unavailable for this account." for every account of the caller (404 for any other): this service reads balances, it never trades.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/volume/daily': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * volume/daily (unavailable: this service never trades)
+     * @description Permission ACCOUNTS_READ, security SIGNED. Answers 403 "Forbidden. Unavailable for this account." for every account of the caller (404 for any other): this service reads balances, it never trades.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/volume/monthly': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * volume/monthly (unavailable: this service never trades)
+     * @description Permission ACCOUNTS_READ, security SIGNED. Answers 403 "Forbidden. Unavailable for this account." for every account of the caller (404 for any other): this service reads balances, it never trades.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ver1/accounts/{account_id}/volume/total': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * volume/total (unavailable: this service never trades)
+     * @description Permission ACCOUNTS_READ, security SIGNED. Answers 403 "Forbidden. Unavailable for this account." for every account of the caller (404 for any other): this service reads balances, it never trades.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          account_id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The key or the signature was not accepted. `error` is one of `api_key_invalid_or_expired`, `signature_invalid`, `ip_not_allowed`, `unauthorized`. */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description No such account among the caller’s. `error` is one of `not_found`. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The caller’s IP kept calling while refused: banned for a while. `error` is one of `ip_banned`. */
+        418: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Over the request limit: wait for Retry-After. `error` is one of `rate_limit_exceeded`. */
+        429: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description The database or an exchange is unreachable; nothing changed. `error` is one of `exchange_unavailable`, `database_unavailable`, `not_ready`. */
+        503: {
+          headers: {
+            /** @description Seconds after which the request may succeed. */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
+              error_attributes?: {
+                [key: string]: string[];
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1241,7 +4129,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1256,7 +4144,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1313,7 +4201,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1328,7 +4216,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1343,7 +4231,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1401,7 +4289,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1416,7 +4304,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1431,7 +4319,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1543,7 +4431,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1558,7 +4446,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1573,7 +4461,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1699,7 +4587,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1714,7 +4602,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1729,7 +4617,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1790,7 +4678,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1805,7 +4693,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1822,7 +4710,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1839,7 +4727,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1856,7 +4744,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1871,7 +4759,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1886,7 +4774,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1945,7 +4833,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1960,14 +4848,14 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
             };
           };
         };
-        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`. */
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1975,7 +4863,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -1990,7 +4878,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2007,7 +4895,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2024,7 +4912,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2041,7 +4929,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2056,7 +4944,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2113,7 +5001,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2128,14 +5016,14 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
             };
           };
         };
-        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`. */
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2143,7 +5031,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2158,7 +5046,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2175,7 +5063,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2192,7 +5080,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2209,7 +5097,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2224,7 +5112,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2284,7 +5172,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2299,14 +5187,14 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
             };
           };
         };
-        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`. */
+        /** @description The API key lacks the permission this endpoint needs. `error` is one of `access_denied`, `unavailable_for_account`. */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2314,7 +5202,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2329,7 +5217,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2346,7 +5234,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2363,7 +5251,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2380,7 +5268,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2395,7 +5283,7 @@ export type paths = {
           content: {
             'application/json': {
               error: string;
-              error_description: string;
+              error_description?: string;
               error_attributes?: {
                 [key: string]: string[];
               };
@@ -2499,6 +5387,31 @@ export type components = {
       exchange_name: string;
       market_code: string;
       api_keys_state: 'ok' | 'expire_soon' | 'expired';
+    };
+    CurrencyNetworks: {
+      currency: string;
+      name: string;
+      deposit_enable: boolean;
+      withdraw_enable: boolean;
+      network_list: {
+        network: string;
+        default: boolean;
+        deposit_enable: boolean;
+        withdraw_enable: boolean;
+        deposit_tip: string | null;
+        withdraw_tip: string | null;
+        special_tip: string | null;
+        network_name: string | null;
+        network_url: string | null;
+        address_regexp: string | null;
+        withdraw_fee: string | null;
+        withdraw_min: string | null;
+        withdrawMax: string | null;
+        withdrawMultiple: string | null;
+        memo_regexp: string | null;
+        label: string | null;
+        require_address_tag: boolean;
+      }[];
     };
     MarketListItem: {
       /** @description e.g. "OKX Spot" */

@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Permission } from '../../auth/permissions.ts';
+import { UpdateAccountInput } from '../../accounts/accounts.ts';
 import { AccountEntity } from '../../accounts/entity-schema.ts';
-import { AppError, invalid } from '../../errors.ts';
+import { AppError, invalid, notFound } from '../../errors.ts';
 import { findMarket } from '../../markets/index.ts';
 import type { Services } from '../../services.ts';
 import { isLive } from '../../sync/account-sync.ts';
@@ -22,9 +23,60 @@ export const NewAccountParams = Type.Object({
 });
 type NewAccountParams = Static<typeof NewAccountParams>;
 
-const AccountIdParams = Type.Object({ account_id: Type.Integer({ minimum: 1 }) });
+/**
+ * `{account_id}`: a positive integer. Anything else names no account of the caller: 404
+ * `not_found`, the answer 3Commas gives for an account that is not there (a 400 would tell a
+ * client its request was malformed, when it only asked for something that does not exist).
+ * Routes taking it set `attachValidation` and read it through `accountIdOf`.
+ */
+export const AccountIdParams = Type.Object({
+  account_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+});
 
-const oneAccount = { 200: AccountEntity, '4xx': ErrorSchema, '5xx': ErrorSchema };
+/**
+ * The integer id in `{account_id}`, or 404 when it is not one. Other invalid parameters (the
+ * query string's) are the usual 400.
+ */
+export function accountIdOf(request: FastifyRequest): number {
+  const failed = request.validationError;
+  if (failed) {
+    if ((failed as { validationContext?: string }).validationContext === 'params') {
+      throw notFound('Account');
+    }
+    throw failed;
+  }
+  return (request.params as { account_id: number }).account_id;
+}
+
+const errors = { '4xx': ErrorSchema, '5xx': ErrorSchema };
+const oneAccount = { 200: AccountEntity, ...errors };
+const createdAccount = { 201: AccountEntity, ...errors };
+
+/**
+ * A POST's parameters: query string and a JSON or form body, as 3Commas takes them; a parameter
+ * in both is the query string's. Form values are text: an integer or boolean field written as
+ * text is read as one, so a form and a JSON body mean the same.
+ */
+export function postParams(
+  request: FastifyRequest,
+  integers: readonly string[] = [],
+  booleans: readonly string[] = [],
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = {
+    ...bodyObject(request.body),
+    ...(request.query as Record<string, unknown>),
+  };
+  for (const field of integers) {
+    const value = merged[field];
+    if (typeof value === 'string' && /^[0-9]{1,15}$/.test(value)) merged[field] = Number(value);
+  }
+  for (const field of booleans) {
+    const value = merged[field];
+    if (value === 'true' || value === '1') merged[field] = true;
+    if (value === 'false' || value === '0') merged[field] = false;
+  }
+  return merged;
+}
 
 /**
  * The account endpoints besides the list: connect, load balances now, read one. 3Commas clients
@@ -45,10 +97,10 @@ export const accountWriteRoutes: FastifyPluginAsyncTypebox<{ services: Services 
           'Permission ACCOUNTS_WRITE, security SIGNED. Exchange keys are checked against the ' +
           'exchange before anything is stored; the first sync runs at once.',
         querystring: Type.Partial(NewAccountParams),
-        response: oneAccount,
+        response: createdAccount,
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const params = validate(
         NewAccountParams,
         { ...request.query, ...bodyObject(request.body) },
@@ -62,36 +114,46 @@ export const accountWriteRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       if (rest.api_key !== undefined || rest.address !== undefined) {
         await services.limits.cooldowns?.connect(userId);
       }
-      return services.accounts.add({
+      const entity = await services.accounts.add({
         ...rest,
         user_id: userId,
         market_code: type,
       });
+      return reply.code(201).send(entity);
     },
   );
 
   /** A SIGNED route about one of the caller's accounts, answering that account. */
-  const accountRoute = (permission: Permission, summary: string, description: string) => ({
+  const accountRoute = <R extends typeof oneAccount | typeof createdAccount>(
+    permission: Permission,
+    summary: string,
+    description: string,
+    response: R,
+  ) => ({
     preValidation: signed(services, permission),
+    attachValidation: true,
     schema: {
       summary,
       description: `Permission ${permission}, security SIGNED. ${description}`,
       params: AccountIdParams,
-      response: oneAccount,
+      response,
     },
   });
-  const callersAccount = (request: FastifyRequest, accountId: number) =>
-    services.accounts.findOwned(request.apiKey?.userId ?? 0, accountId);
+  const callersAccount = (request: FastifyRequest) =>
+    services.accounts.findOwned(request.apiKey?.userId ?? 0, accountIdOf(request));
+  const caller = (request: FastifyRequest) => request.apiKey?.userId ?? 0;
 
   app.post(
     '/ver1/accounts/:account_id/load_balances',
     accountRoute(
-      'ACCOUNTS_WRITE',
+      'ACCOUNTS_READ',
       'Load balances for the specified exchange',
-      'Reads balances, prices, deposits and withdrawals now; answers the updated account.',
+      'Reads balances, prices, deposits and withdrawals now; answers the updated account (201, ' +
+        'as 3Commas answers every POST).',
+      createdAccount,
     ),
-    async (request) => {
-      const account = await callersAccount(request, request.params.account_id);
+    async (request, reply) => {
+      const account = await callersAccount(request);
       // A manual account is refused by syncNow (400) without calling anything: no cooldown.
       if (isLive(account)) await services.limits.cooldowns?.onDemandSync(account.id);
       const outcome = await services.onDemand.syncNow(account);
@@ -100,17 +162,86 @@ export const accountWriteRoutes: FastifyPluginAsyncTypebox<{ services: Services 
         throw new AppError('exchange_unavailable', `Could not load balances: ${outcome.error}`);
       }
       // A refused key is not an HTTP error: the entity shows api_key_invalid and the lock.
-      return services.accounts.render(account.id);
+      return reply.code(201).send(await services.accounts.render(account.id));
     },
   );
 
   app.get(
     '/ver1/accounts/:account_id',
-    accountRoute('ACCOUNTS_READ', 'Single account info', 'One account, as in the list.'),
-    async (request) =>
-      services.accounts.render((await callersAccount(request, request.params.account_id)).id),
+    accountRoute(
+      'ACCOUNTS_READ',
+      'Single account info',
+      'One account, as in the list.',
+      oneAccount,
+    ),
+    async (request) => services.accounts.render((await callersAccount(request)).id),
+  );
+
+  app.post(
+    '/ver1/accounts/update',
+    {
+      preValidation: signed(services, 'ACCOUNTS_WRITE'),
+      schema: {
+        summary: 'Edit exchange account',
+        description:
+          'Permission ACCOUNTS_WRITE, security SIGNED. A new name, include_in_summary, and/or ' +
+          'new keys (each key part not given stays as stored). New keys are checked against ' +
+          'the exchange first, as at connect: a refusal is a 400 and changes nothing.',
+        querystring: Type.Partial(UpdateAccountInput),
+        response: createdAccount,
+      },
+    },
+    async (request, reply) => {
+      const input = validate(
+        UpdateAccountInput,
+        postParams(request, ['account_id'], ['include_in_summary']),
+        'Invalid parameters',
+      ) as UpdateAccountInput;
+      if (input.api_key !== undefined || input.secret !== undefined) {
+        // New keys are checked against the exchange: paced per user, as at connect.
+        await services.limits.cooldowns?.connect(caller(request));
+      }
+      return reply.code(201).send(await services.accounts.update(caller(request), input));
+    },
+  );
+
+  app.post(
+    '/ver1/accounts/:account_id/rename',
+    accountRoute(
+      'ACCOUNTS_WRITE',
+      'Rename exchange account',
+      '`name` in the query string (as the docs show) or a form or JSON body.',
+      createdAccount,
+    ),
+    async (request, reply) => {
+      const id = accountIdOf(request);
+      const { name } = validate(RenameParams, postParams(request), 'Invalid parameters');
+      return reply.code(201).send(await services.accounts.rename(caller(request), id, name));
+    },
+  );
+
+  app.post(
+    '/ver1/accounts/:account_id/remove',
+    {
+      preValidation: signed(services, 'ACCOUNTS_WRITE'),
+      attachValidation: true,
+      schema: {
+        summary: 'Delete exchange account',
+        description:
+          'Permission ACCOUNTS_WRITE, security SIGNED. The account and its whole history ' +
+          '(snapshots, their assets, transfers) go in one transaction. Answers `true`.',
+        params: AccountIdParams,
+        response: { 201: Type.Literal(true), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await services.accounts.remove(caller(request), accountIdOf(request));
+      return reply.code(201).send(true);
+    },
   );
 };
+
+const RenameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) });
 
 function bodyObject(body: unknown): Record<string, unknown> {
   return body !== null && typeof body === 'object' && !Array.isArray(body)

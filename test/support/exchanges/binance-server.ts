@@ -81,11 +81,15 @@ export const BINANCE_WALLETS = {
 const FUNDING_PATH = '/sapi/v1/asset/get-funding-asset';
 const EARN_FLEXIBLE_PATH = '/sapi/v1/simple-earn/flexible/position';
 const EARN_LOCKED_PATH = '/sapi/v1/simple-earn/locked/position';
+const CONFIG_PATH = '/sapi/v1/capital/config/getall';
+const DEPOSIT_ADDRESS_PATH = '/sapi/v1/capital/deposit/address';
 
 export type FakeBinance = Awaited<ReturnType<typeof startFakeBinance>>;
 
 export async function startFakeBinance(options: ExchangeOptions = {}) {
   const state = new ExchangeState(options);
+  /** `coin network` pairs whose deposits a test closed: Binance's -9000 for their address. */
+  const closedDeposits = new Set<string>();
   /** `key wallet` pairs the key may not read: answered Binance's -1002. */
   const denied = new Set<string>();
   const walletRoute =
@@ -108,6 +112,11 @@ export async function startFakeBinance(options: ExchangeOptions = {}) {
     '/sapi/v1/capital/withdraw/history': (url, apiKey) =>
       history(state, state.account(apiKey ?? '').withdrawals, url, withdrawalRecord),
     '/api/v3/klines': (url) => klines(state, url),
+    [CONFIG_PATH]: (_url, apiKey) => ok(coinConfigs(state, apiKey ?? '', closedDeposits)),
+    // ccxt reads it with the coins (options.fetchMargins): which pairs may be borrowed on.
+    '/sapi/v1/margin/allPairs': () => ok(marginPairs(state)),
+    [DEPOSIT_ADDRESS_PATH]: (url, apiKey) =>
+      depositAddress(state, apiKey ?? '', url, closedDeposits),
     [`POST ${FUNDING_PATH}`]: walletRoute(BINANCE_WALLETS.funding, (ledger, params) =>
       ok(fundingAssets(ledger, params)),
     ),
@@ -147,6 +156,8 @@ export async function startFakeBinance(options: ExchangeOptions = {}) {
       FUNDING_PATH,
       EARN_FLEXIBLE_PATH,
       EARN_LOCKED_PATH,
+      CONFIG_PATH,
+      DEPOSIT_ADDRESS_PATH,
     ]),
     authenticate: (request, url, body, apiKey) => authenticate(state, request, url, body, apiKey),
     notFound: error(404, -1100, 'Unknown endpoint.'),
@@ -161,6 +172,8 @@ export async function startFakeBinance(options: ExchangeOptions = {}) {
       if (wallet === MAIN_WALLET) throw new Error('a key refused spot is refused: use revoke');
       denied.add(`${apiKey} ${wallet}`);
     },
+    /** Deposits of `coin` on `network` close: its address is refused, its networks say so. */
+    closeDeposits: (coin: string, network: string) => closedDeposits.add(`${coin} ${network}`),
   });
 }
 
@@ -537,3 +550,105 @@ const withdrawalRecord = (t: Transfer) => ({
   txKey: '',
   completeTime: binanceTime(t.timestamp),
 });
+
+/** Binance's network ids per coin, the first the default. USDT on two, as on Binance. */
+const COIN_NETWORKS: Record<string, string[]> = {
+  BTC: ['BTC'],
+  ETH: ['ETH'],
+  USDT: ['ETH', 'TRX'],
+  USDC: ['ETH'],
+  SOL: ['SOL'],
+  BNB: ['BSC'],
+};
+const NETWORK_NAMES: Record<string, string> = {
+  BTC: 'Bitcoin',
+  ETH: 'Ethereum (ERC20)',
+  TRX: 'Tron (TRC20)',
+  SOL: 'Solana',
+  BSC: 'BNB Smart Chain (BEP20)',
+};
+const networksOf = (coin: string) => COIN_NETWORKS[coin] ?? [coin];
+
+/** GET /sapi/v1/capital/config/getall: every coin of the listed markets, with its networks. */
+function coinConfigs(state: ExchangeState, apiKey: string, closed: ReadonlySet<string>) {
+  const coins = new Set<string>();
+  for (const m of state.markets.values()) coins.add(m.base).add(m.quote);
+  const { balances } = state.account(apiKey);
+  return [...coins].sort().map((coin) => {
+    const networkList = networksOf(coin).map((network, index) => ({
+      network,
+      coin,
+      withdrawIntegerMultiple: '0.00000001',
+      isDefault: index === 0,
+      depositEnable: !closed.has(`${coin} ${network}`),
+      withdrawEnable: true,
+      depositDesc: closed.has(`${coin} ${network}`) ? 'Wallet Maintenance, Deposit Suspended' : '',
+      withdrawDesc: '',
+      specialTips: '',
+      name: NETWORK_NAMES[network] ?? network,
+      resetAddressStatus: false,
+      addressRegex: network === 'ETH' ? '^(0x)[0-9A-Fa-f]{40}$' : '^[0-9A-Za-z]{20,64}$',
+      memoRegex: '',
+      withdrawFee: network === 'ETH' ? '0.0004' : '0.0002',
+      withdrawMin: '0.001',
+      withdrawMax: '9999999999.99999999',
+      minConfirm: 1,
+      unLockConfirm: 0,
+      sameAddress: false,
+      estimatedArrivalTime: 5,
+      busy: false,
+    }));
+    const held = balances.get(coin);
+    return {
+      coin,
+      depositAllEnable: networkList.some((n) => n.depositEnable),
+      withdrawAllEnable: true,
+      name: coin,
+      free: held?.free ?? '0',
+      locked: held?.locked ?? '0',
+      freeze: '0',
+      withdrawing: '0',
+      ipoing: '0',
+      ipoable: '0',
+      storage: '0',
+      isLegalMoney: false,
+      trading: true,
+      networkList,
+    };
+  });
+}
+
+/** GET /sapi/v1/capital/deposit/address: `coin` required, `network` the coin's default if absent. */
+function depositAddress(
+  state: ExchangeState,
+  apiKey: string,
+  url: URL,
+  closed: ReadonlySet<string>,
+): Reply {
+  const coin = url.searchParams.get('coin');
+  if (!coin) return missing('coin');
+  const network = url.searchParams.get('network') ?? networksOf(coin)[0]!;
+  if (!networksOf(coin).includes(network)) return error(400, -4003, 'Coin is not supported.');
+  if (closed.has(`${coin} ${network}`)) {
+    return error(400, -9000, 'Deposits for this network are currently closed');
+  }
+  state.account(apiKey);
+  const digest = createHmac('sha256', 'address')
+    .update(`${apiKey} ${coin} ${network}`)
+    .digest('hex');
+  const address = network === 'ETH' ? `0x${digest.slice(0, 40)}` : `bc1q${digest.slice(0, 38)}`;
+  return ok({ coin, address, tag: '', url: `https://explorer.example/address/${address}` });
+}
+
+/** GET /sapi/v1/margin/allPairs: every listed pair, open for margin. */
+function marginPairs(state: ExchangeState) {
+  return [...state.markets.values()].map((market, index) => ({
+    id: 1000 + index,
+    symbol: `${market.base}${market.quote}`,
+    base: market.base,
+    quote: market.quote,
+    isMarginTrade: true,
+    isBuyAllowed: true,
+    isSellAllowed: true,
+  }));
+}

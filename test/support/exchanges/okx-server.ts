@@ -60,6 +60,7 @@ export async function startFakeOkx(options: ExchangeOptions = {}) {
     '/api/v5/market/tickers': (url) =>
       ok(url.searchParams.get('instType') === 'SPOT' ? tickers(state) : []),
     '/api/v5/asset/currencies': (url) => ok(currencies(state, url)),
+    '/api/v5/asset/deposit-address': (url, apiKey) => depositAddresses(apiKey ?? '', url),
     '/api/v5/account/balance': (url, apiKey) => ok(balance(state, apiKey ?? '', url)),
     '/api/v5/asset/balances': (url, apiKey) =>
       ok(fundingBalances(state.wallet(apiKey ?? '', OKX_FUNDING), url)),
@@ -75,6 +76,7 @@ export async function startFakeOkx(options: ExchangeOptions = {}) {
     routes,
     signed: new Set([
       '/api/v5/asset/currencies',
+      '/api/v5/asset/deposit-address',
       '/api/v5/account/balance',
       '/api/v5/asset/balances',
       '/api/v5/asset/deposit-history',
@@ -386,3 +388,13 @@ const withdrawalRecord = (t: Transfer) => ({
   nonTradableAsset: false,
   wdId: t.id,
 });
+
+/** GET /api/v5/asset/deposit-address: `ccy` required; one address per chain of the currency. */
+function depositAddresses(apiKey: string, url: URL): Reply {
+  const ccy = url.searchParams.get('ccy');
+  if (!ccy) return error(400, '50014', 'Parameter ccy can not be empty.');
+  const chain = chainOf(ccy);
+  const digest = createHmac('sha256', 'address').update(`${apiKey} ${chain}`).digest('hex');
+  const addr = NETWORKS[ccy] === 'ERC20' ? `0x${digest.slice(0, 40)}` : `okx${digest.slice(0, 36)}`;
+  return ok([{ chain, ctAddr: '', ccy, to: '6', addr, verifiedName: '', selected: true }]);
+}
