@@ -40,7 +40,17 @@ const ENTRIES = {
   // For `npm run bench:pglite`, which measures our storage as the build ships it.
   'storage/database': 'src/storage/database.ts',
 };
-const EXTERNAL = ['@electric-sql/pglite', 'ccxt', 'viem', 'pino', 'pg', 'pg-native'];
+// Packages that find files beside their own code (data, wasm, static assets such as
+// @fastify/swagger-ui's pages) stay in node_modules.
+const EXTERNAL = [
+  '@electric-sql/pglite',
+  'ccxt',
+  'viem',
+  'pino',
+  'pg',
+  'pg-native',
+  '@fastify/swagger-ui',
+];
 // Bundled CommonJS (prom-client, fastify's dependencies) calls `require`, which ESM lacks.
 const REQUIRE_SHIM =
   "import { createRequire as __createRequire } from 'node:module';\n" +
