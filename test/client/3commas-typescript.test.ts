@@ -1,8 +1,34 @@
-// An unmodified published 3Commas client (3commas-typescript@1.3.6) lists accounts against our
-// server. Only its transport is redirected: its own axios instance keeps its own request
-// interceptor, which signs exactly as it would for https://api.3commas.io; an adapter installed on
-// that instance then swaps the origin for our loopback server and hands the request to axios's
-// own Node http adapter (the one the instance would have used anyway).
+// An unmodified published 3Commas client (3commas-typescript@1.3.6) against our server. Only its
+// transport is redirected: its own axios instance keeps its own request interceptor, which signs
+// exactly as it would for https://api.3commas.io; an adapter installed on that instance then swaps
+// the origin for our loopback server and hands the request to axios's own Node http adapter (the
+// one the instance would have used anyway).
+//
+// Every call the client offers in the accounts family (paths under /public/api/ver1/accounts),
+// each driven by a test below:
+//   getExchange()                         GET  /                  (and customRequest for pages)
+//   getAccountInfo(id)                    GET  /{id}              another user's: 404 not_found
+//   getAccountInfo()                      GET  /summary
+//   getPieChartData(id)                   POST /{id}/pie_chart_data
+//   getAccountTableData(id)               POST /{id}/account_table_data
+//   getBalanceChartData(id, params)       GET  /{id}/balance_chart_data
+//   loadBalances(id)                      POST /{id}/load_balances
+//   getActiveTradeEntities(id)            GET  /{id}/active_trading_entities
+//   getMarketList()                       GET  /market_list
+//   getMarketPairs(params)                GET  /market_pairs
+//   getCurrencyRate(params)               GET  /currency_rates
+//   getCurrencyRateWithLeverageData(p)    GET  /currency_rates_with_leverage_data
+//   addExchangeAccount(params)            POST /new
+//   editExchangeAccount(params)           POST /update
+//   renameExchangeAccount(id, name)       POST /{id}/rename
+//   removeExchangeAccount(id)             POST /{id}/remove       `true`, then the account is gone
+//   sellAllToUSD(id), sellAllToBTC(id)    POST /{id}/sell_all_to_usd|btc   403: we never trade
+//   getLeverageData(id, pair)             GET  /{id}/leverage_data          the same 403
+//   transfer(params)                      POST /transfer          legacy, gone from 3Commas' docs
+//   getTransferHistory(params)            GET  /transfer_history  with no documented answer: not
+//   getTransferData()                     GET  /transfer_data     served, the caller gets our 404
+// The client has no deposit_data, networks_info, types_to_connect, convert_dust_to_bnb or volume
+// call.
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { API } from '3commas-typescript';
@@ -64,6 +90,7 @@ let server: TestServer;
 let binance: FakeBinance;
 let alice: Credentials;
 let bob: Credentials;
+let carol: Credentials;
 const aliceAccounts: { id: number; name: string; api_key: string }[] = [];
 
 /** The library, unmodified, with its transport pointed at our server. */
@@ -130,6 +157,13 @@ beforeAll(async () => {
     balances: { USDT: { free: '123.45', locked: '0' } },
   });
   binance.setPrice('BTC/USDT', '60000');
+  binance.setPrice('ETH/BTC', '0.05');
+  binance.setBookTop('BTC/USDT', '59999.5', '60000.5');
+  // Carol connects this key through addExchangeAccount(): 0.02 BTC and 300 USDT.
+  binance.addAccount('carol-exchange-key', {
+    secret: 'carol-exchange-secret',
+    balances: { BTC: { free: '0.02', locked: '0' }, USDT: { free: '300', locked: '0' } },
+  });
   server = await startTestServer({
     OPENCOMMAS_EXCHANGE_URLS: JSON.stringify({ binance: binance.url }),
     OPENCOMMAS_EXCHANGE_RATE_LIMITS: JSON.stringify({ binance: 0 }),
@@ -138,9 +172,14 @@ beforeAll(async () => {
   const a = await userWithKey(server.services, {
     permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'],
   });
-  const b = await userWithKey(server.services);
+  // Bob may write too, so his refusals on Alice's and Carol's accounts are about ownership.
+  const b = await userWithKey(server.services, {
+    permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'],
+  });
   alice = a.credentials;
   bob = b.credentials;
+  carol = (await userWithKey(server.services, { permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'] }))
+    .credentials;
   const at = new Date(Date.now() - 60_000).toISOString();
   const amounts = ['123.45', '7.5', '42.0'];
   for (const [i, amount] of amounts.entries()) {
@@ -362,5 +401,172 @@ describe(`3commas-typescript@1.3.6 (axios ${axiosVersion}) against opencommas`, 
     // It really asked the exchange, with Alice's exchange key.
     expect(binance.stats.byPath['/api/v3/account']).toBeGreaterThan(0);
     expect(binance.stats.byKey['alice-exchange-key-1']).toBeGreaterThan(0);
+  });
+  it('reads the summary pseudo-account with getAccountInfo() and no id', async () => {
+    const { api, sent } = client(alice);
+    const summary = (await api.getAccountInfo()) as Omit<Entity, 'id'> & { id: unknown };
+    // 123.45 + 7.5 + 42.0 = 172.95 USD; 172.95 / 60,000 = 0.0028825 BTC.
+    expect(summary).toMatchObject({ id: 'summary' });
+    expect(Number(summary.usd_amount)).toBe(172.95);
+    expect(summary.usd_amount).toMatch(/^172\.950*$/);
+    expect(summary.btc_amount).toMatch(/^0\.00288250*$/);
+    expect(sent[0]).toMatchObject({ wire: `${LIST}/summary`, status: 200 });
+  });
+
+  it('counts active trading entities with getActiveTradeEntities(id): all zero', async () => {
+    const { api, sent } = client(alice);
+    const id = aliceAccounts[0]!.id;
+    expect(await api.getActiveTradeEntities(id)).toStrictEqual({
+      data: {
+        active_bots_count: 0,
+        active_deals_count: 0,
+        active_smart_trades_count: 0,
+        active_orders_count: 0,
+        active_grid_bots_count: 0,
+      },
+    });
+    expect(sent[0]).toMatchObject({ wire: `${LIST}/${id}/active_trading_entities`, status: 200 });
+  });
+
+  it('reads market data: getMarketList(), getMarketPairs(), getCurrencyRate*()', async () => {
+    const { api, sent } = client(alice);
+    const markets = (await api.getMarketList()) as Array<Record<string, unknown>>;
+    expect(markets.find((m) => m.market_code === 'binance')).toMatchObject({
+      market_name: 'Binance Spot',
+      form_fields: {
+        required: [
+          { field: 'api_key', localized_name: 'API Key:' },
+          { field: 'secret', localized_name: 'Secret:' },
+        ],
+        optional: [],
+      },
+    });
+    // The stand-in lists BTC/USDT and ETH/BTC: USDT_BTC and BTC_ETH in 3Commas' QUOTE_BASE.
+    expect(await api.getMarketPairs({ market_code: 'binance' })).toEqual(['BTC_ETH', 'USDT_BTC']);
+    // BTCUSDT last 60000, book 59999.5 / 60000.5; the stand-in's filters for every symbol.
+    const rules = {
+      last: '60000.0',
+      bid: '59999.5',
+      ask: '60000.5',
+      instrumentKind: 'spot',
+      minPrice: '0.00000001',
+      maxPrice: '1000000.0',
+      priceStep: '0.00000001',
+      minLotSize: '0.00001',
+      maxLotSize: '9000.0',
+      lotStep: '0.00001',
+      minTotal: '5.0',
+      maxTotal: '9000000.0',
+    };
+    const pair = { market_code: 'binance', pair: 'USDT_BTC' };
+    expect(await api.getCurrencyRate(pair)).toEqual(rules);
+    expect(await api.getCurrencyRateWithLeverageData(pair)).toEqual({
+      ...rules,
+      leverage_data: [
+        {
+          code: 'none',
+          name: 'Not specified',
+          can_set_leverage_value: false,
+          available_leverage_values: [],
+          max_leverage: null,
+          valid: {},
+        },
+      ],
+    });
+    expect(sent.map((s) => [s.wire, s.status])).toEqual([
+      [`${LIST}/market_list`, 200],
+      [`${LIST}/market_pairs?market_code=binance`, 200],
+      [`${LIST}/currency_rates?market_code=binance&pair=USDT_BTC`, 200],
+      [`${LIST}/currency_rates_with_leverage_data?market_code=binance&pair=USDT_BTC`, 200],
+    ]);
+  });
+
+  it('connects, edits, renames and removes an account: add/edit/rename/removeExchangeAccount()', async () => {
+    const { api, sent } = client(carol);
+    const created = (await api.addExchangeAccount({
+      type: 'binance',
+      name: 'Carol from 3commas-typescript',
+      api_key: 'carol-exchange-key',
+      secret: 'carol-exchange-secret',
+    })) as Entity & { include_in_summary: boolean };
+    // 0.02 BTC × 60,000 + 300 USDT = 1,500 USD; 1,500 / 60,000 = 0.025 BTC.
+    expect(created).toMatchObject({
+      name: 'Carol from 3commas-typescript',
+      market_code: 'binance',
+    });
+    expect(created.usd_amount).toMatch(/^1500(\.0+)?$/);
+    expect(created.btc_amount).toMatch(/^0\.0250*$/);
+    const id = created.id;
+
+    const edited = (await api.editExchangeAccount({
+      account_id: id,
+      name: 'Carol edited',
+      include_in_summary: false,
+    })) as Entity & { include_in_summary: boolean };
+    expect(edited).toMatchObject({ id, name: 'Carol edited', include_in_summary: false });
+
+    const renamed = (await api.renameExchangeAccount(id, 'Carol renamed')) as Entity;
+    expect(renamed).toMatchObject({ id, name: 'Carol renamed' });
+
+    // Bob cannot remove Carol's account: 404, and it is still there, renamed.
+    await expect(client(bob).api.removeExchangeAccount(id)).rejects.toMatchObject({
+      error: 'not_found',
+    });
+    expect(((await api.getAccountInfo(id)) as Entity).name).toBe('Carol renamed');
+    expect(await api.removeExchangeAccount(id)).toBe(true);
+    // Gone: not listed, not found by id.
+    expect(await api.getExchange()).toEqual([]);
+    await expect(api.getAccountInfo(id)).rejects.toMatchObject({ error: 'not_found' });
+
+    expect(sent.map((s) => [s.wire, s.status])).toEqual([
+      [`${LIST}/new`, 201],
+      [`${LIST}/update`, 201],
+      [`${LIST}/${id}/rename`, 201],
+      [`${LIST}/${id}`, 200],
+      [`${LIST}/${id}/remove`, 201],
+      [LIST, 200],
+      [`${LIST}/${id}`, 404],
+    ]);
+  });
+
+  it('the trading calls get the 403 "unavailable for this account": sellAllTo*(), getLeverageData()', async () => {
+    const { api, sent } = client(alice);
+    const id = aliceAccounts[0]!.id;
+    const unavailable = { error: 'Forbidden. Unavailable for this account.' };
+    await expect(api.sellAllToUSD(id)).rejects.toEqual(unavailable);
+    await expect(api.sellAllToBTC(id)).rejects.toEqual(unavailable);
+    await expect(api.getLeverageData(id, 'USDT_BTC')).rejects.toEqual(unavailable);
+    expect(sent.map((s) => [s.wire, s.status])).toEqual([
+      [`${LIST}/${id}/sell_all_to_usd`, 403],
+      [`${LIST}/${id}/sell_all_to_btc`, 403],
+      [`${LIST}/${id}/leverage_data?pair=USDT_BTC`, 403],
+    ]);
+    // Nothing was sold: the account still holds its 123.45 USD.
+    expect(((await api.getAccountInfo(id)) as Entity).usd_amount).toBe('123.45');
+    // Another user's account is not found, not "unavailable".
+    await expect(client(bob).api.sellAllToUSD(id)).rejects.toMatchObject({ error: 'not_found' });
+  });
+
+  it('the legacy transfer calls get a 404: transfer(), getTransferHistory(), getTransferData()', async () => {
+    const { api, sent } = client(alice);
+    const [from, to] = [aliceAccounts[0]!.id, aliceAccounts[1]!.id];
+    await expect(
+      api.transfer({ currency: 'USDT', amount: 1, from_account_id: from, to_account_id: to }),
+    ).rejects.toEqual({
+      error: 'not_found',
+      error_description: 'No route for POST /public/api/ver1/accounts/transfer',
+    });
+    await expect(
+      api.getTransferHistory({ account_id: from, currency: 'USDT' }),
+    ).rejects.toMatchObject({ error: 'not_found' });
+    await expect(api.getTransferData()).rejects.toMatchObject({ error: 'not_found' });
+    expect(sent.map((s) => [s.wire, s.status])).toEqual([
+      [`${LIST}/transfer`, 404],
+      [`${LIST}/transfer_history?account_id=${from}&currency=USDT`, 404],
+      [`${LIST}/transfer_data`, 404],
+    ]);
+    // Nothing moved.
+    const accounts = (await api.getExchange()) as Entity[];
+    expect(accounts.map((a) => a.usd_amount)).toEqual(['123.45', '7.5', '42.0']);
   });
 });
