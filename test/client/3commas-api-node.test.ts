@@ -1,9 +1,26 @@
 // An unmodified published 3Commas client, 3commas-api-node@1.2.0 (node-fetch), driven against
-// our server through its own `url` option, the one thing a user changes. It connects a Binance
-// account (a stand-in speaking Binance's API), lists it, loads its balances and reads its pie
-// chart and table: every account call of the client that this service serves. Its other account
-// calls (market_list, currency_rates, rename, remove, sell_all_to_*) are for routes not served
-// yet by this commit.
+// our server through its own `url` option, the one thing a user changes. It sends every parameter
+// in the query string (a POST has no body) and signs `path?query`.
+//
+// Every call the client offers in the accounts family (paths under /public/api/ver1/accounts),
+// each driven by a test below:
+//   accountsNew(params)             POST /new                 connects a stand-in Binance key
+//   accounts()                      GET  /
+//   accountLoadBalances(id)         POST /{id}/load_balances
+//   accountPieChartData(id)         POST /{id}/pie_chart_data
+//   accountTableData(id)            POST /{id}/account_table_data
+//   accountsMarketList()            GET  /market_list
+//   accountsCurrencyRates()         GET  /currency_rates      takes no parameters, so it can send
+//                                                             neither market_code nor pair, which
+//                                                             3Commas documents as mandatory: it
+//                                                             gets our 400 record_invalid naming
+//                                                             market_code (a client bug, asserted
+//                                                             rather than skipped)
+//   accountSellAllToUsd(id)         POST /{id}/sell_all_to_usd  403: this service never trades
+//   accountSellAllToBtc(id)         POST /{id}/sell_all_to_btc  the same 403
+//   accountRename(params)           POST /{id}/rename
+//   accountRemove(id)               POST /{id}/remove         `true`, then the account is gone
+// The client answers with the parsed body whatever the status, so errors are its return value.
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeBinance, type FakeBinance } from '../support/exchanges/binance-server.ts';
@@ -21,6 +38,12 @@ interface ThreeCommasApiNode {
   accountLoadBalances(accountId: number): Promise<unknown>;
   accountPieChartData(accountId: number): Promise<unknown>;
   accountTableData(accountId: number): Promise<unknown>;
+  accountsMarketList(): Promise<unknown>;
+  accountsCurrencyRates(): Promise<unknown>;
+  accountSellAllToUsd(accountId: number): Promise<unknown>;
+  accountSellAllToBtc(accountId: number): Promise<unknown>;
+  accountRename(params: { account_id: number; name: string }): Promise<unknown>;
+  accountRemove(accountId: number): Promise<unknown>;
 }
 type ClientClass = new (options: {
   url: string;
@@ -135,5 +158,65 @@ describe('3commas-api-node@1.2.0 against opencommas', () => {
       error: 'signature_invalid',
       error_description: 'Provided signature is invalid',
     });
+  });
+
+  it('reads the markets with accountsMarketList()', async () => {
+    const markets = (await client(writer).accountsMarketList()) as Array<Record<string, unknown>>;
+    expect(markets.find((m) => m.market_code === 'binance')).toMatchObject({
+      market_name: 'Binance Spot',
+      form_fields: {
+        required: [
+          { field: 'api_key', localized_name: 'API Key:' },
+          { field: 'secret', localized_name: 'Secret:' },
+        ],
+        optional: [],
+      },
+    });
+    expect(markets.find((m) => m.market_code === 'okex')).toMatchObject({
+      form_fields: {
+        required: [{ field: 'api_key' }, { field: 'secret' }, { field: 'passphrase' }],
+      },
+    });
+  });
+
+  it('accountsCurrencyRates() cannot name a market or a pair: it gets the 400 naming market_code', async () => {
+    // The first missing parameter is named, as for any other call without it.
+    expect(await client(writer).accountsCurrencyRates()).toEqual({
+      error: 'record_invalid',
+      error_description: 'Invalid parameters',
+      error_attributes: { market_code: ["can't be blank"] },
+    });
+  });
+
+  it('the trading calls get the 403 "unavailable for this account": accountSellAllTo*()', async () => {
+    const unavailable = { error: 'Forbidden. Unavailable for this account.' };
+    expect(await client(writer).accountSellAllToUsd(accountId)).toEqual(unavailable);
+    expect(await client(writer).accountSellAllToBtc(accountId)).toEqual(unavailable);
+    // Nothing was sold: still 0.5 BTC × 50,000 + 1,500 USDT = 26,500 USD.
+    const [account] = (await client(writer).accounts()) as Entity[];
+    expect(account?.usd_amount).toMatch(/^26500(\.0+)?$/);
+    // And no order of any kind reached the exchange (the stand-in counts every path asked).
+    expect(Object.keys(binance.stats.byPath).filter((path) => /order/i.test(path))).toEqual([]);
+  });
+
+  it('renames it with accountRename() (account_id and name in the query string)', async () => {
+    const renamed = (await client(writer).accountRename({
+      account_id: accountId,
+      name: 'Renamed by 3commas-api-node',
+    })) as Entity;
+    expect(renamed).toMatchObject({ id: accountId, name: 'Renamed by 3commas-api-node' });
+    const accounts = (await client(writer).accounts()) as Entity[];
+    expect(accounts.map((a) => a.name)).toEqual(['Renamed by 3commas-api-node']);
+  });
+
+  it('removes it with accountRemove(): `true`, then it is gone', async () => {
+    expect(await client(writer).accountRemove(accountId)).toBe(true);
+    expect(await client(writer).accounts()).toEqual([]);
+    // Its pie chart went with it.
+    expect(await client(writer).accountPieChartData(accountId)).toMatchObject({
+      error: 'not_found',
+    });
+    // Removing it again: not found.
+    expect(await client(writer).accountRemove(accountId)).toMatchObject({ error: 'not_found' });
   });
 });
