@@ -1493,14 +1493,26 @@ export type paths = {
      */
     post: {
       parameters: {
-        query?: never;
+        query?: {
+          name?: string;
+        };
         header?: never;
         path: {
           account_id: number;
         };
         cookie?: never;
       };
-      requestBody?: never;
+      /** @description The same parameters as the query string; either may carry them. */
+      requestBody?: {
+        content: {
+          'application/json': {
+            name?: string;
+          };
+          'application/x-www-form-urlencoded': {
+            name?: string;
+          };
+        };
+      };
       responses: {
         /** @description An exchange account or wallet connected by the user */
         201: {

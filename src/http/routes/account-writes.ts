@@ -205,14 +205,17 @@ export const accountWriteRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     },
   );
 
+  const renameRoute = accountRoute(
+    'ACCOUNTS_WRITE',
+    'Rename exchange account',
+    '`name` in the query string (as the docs show) or a form or JSON body.',
+    createdAccount,
+  );
   app.post(
     '/ver1/accounts/:account_id/rename',
-    accountRoute(
-      'ACCOUNTS_WRITE',
-      'Rename exchange account',
-      '`name` in the query string (as the docs show) or a form or JSON body.',
-      createdAccount,
-    ),
+    // Declared, so the document (and the SDK typed from it) carries `name`; checked in the handler
+    // with the body's, where a missing name is the 3Commas 400 naming it.
+    { ...renameRoute, schema: { ...renameRoute.schema, querystring: Type.Partial(RenameParams) } },
     async (request, reply) => {
       const id = accountIdOf(request);
       const { name } = validate(RenameParams, postParams(request), 'Invalid parameters');
