@@ -38,7 +38,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     trustProxy: trustProxyOption(options.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  registerErrorHandling(app);
+  registerErrorHandling(app, true);
   registerRequestMetrics(app);
   keepRawBodies(app);
   refuseUnstorableInput(app);

@@ -3,8 +3,11 @@ import { AppError, errorStatus, invalid, toErrorBody } from '../errors.ts';
 import { isDatabaseUnavailable } from '../storage/unavailable.ts';
 import { toErrorAttributes, type SchemaIssue } from '../validation.ts';
 
-/** The one place where failures become HTTP answers. */
-export function registerErrorHandling(app: FastifyInstance): void {
+/**
+ * The one place where failures become HTTP answers. `publicApi`: answers in 3Commas' own words
+ * where they differ from ours (the admin socket keeps ours, for the CLI's messages).
+ */
+export function registerErrorHandling(app: FastifyInstance, publicApi = false): void {
   app.setErrorHandler((thrown: FastifyError | AppError, request, reply) => {
     const error = fromStorage(thrown);
     if (error instanceof AppError) {
@@ -17,7 +20,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
         ...(error.attributes ? { fields: Object.keys(error.attributes) } : {}),
         ...(error.retryAfterSeconds !== undefined ? { retryAfter: error.retryAfterSeconds } : {}),
       });
-      return reply.code(status).send(toErrorBody(error));
+      return reply.code(status).send(publicApi ? publicBody(error) : toErrorBody(error));
     }
     if (error.validation) {
       const attributes = toErrorAttributes(error.validation as unknown as SchemaIssue[]);
@@ -52,6 +55,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
       error_description: `No route for ${request.method} ${path}`,
     });
   });
+}
+
+/**
+ * The body the public API answers. A missing record is 3Commas' own words, whatever it was —
+ * `{"error":"not_found","error_description":"Not Found"}` — which also tells a caller nothing of
+ * which ids exist (the log line keeps the specific reason).
+ */
+function publicBody(error: AppError) {
+  const body = toErrorBody(error);
+  return error.code === 'not_found' ? { ...body, error_description: 'Not Found' } : body;
 }
 
 /** Another system being away: one log line per request at `error` would drown real bugs. */

@@ -23,7 +23,8 @@ type Json = Record<string, unknown>;
 const HOUR_MS = 60 * 60 * 1000;
 const BASE = '/public/api/ver1/accounts';
 const UNAVAILABLE = { error: 'Forbidden. Unavailable for this account.' };
-const NOT_FOUND = { error: 'not_found' };
+// The specification's 404 body, word for word (§8), whatever was not found.
+const NOT_FOUND = { error: 'not_found', error_description: 'Not Found' };
 
 let binance: FakeBinance;
 let okx: Awaited<ReturnType<typeof startFakeOkx>>;
