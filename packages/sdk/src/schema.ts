@@ -3097,14 +3097,29 @@ export type paths = {
      */
     post: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description assets to convert (3Commas) */
+          codes?: string[];
+        };
         header?: never;
         path: {
           account_id: number;
         };
         cookie?: never;
       };
-      requestBody?: never;
+      /** @description The same parameters as the query string; either may carry them. */
+      requestBody?: {
+        content: {
+          'application/json': {
+            /** @description assets to convert (3Commas) */
+            codes?: string[];
+          };
+          'application/x-www-form-urlencoded': {
+            /** @description assets to convert (3Commas) */
+            codes?: string[];
+          };
+        };
+      };
       responses: {
         /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
         400: {
@@ -3268,7 +3283,10 @@ export type paths = {
      */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description QUOTE_BASE, e.g. USDT_BTC (3Commas) */
+          pair?: string;
+        };
         header?: never;
         path: {
           account_id: number;
@@ -3427,14 +3445,29 @@ export type paths = {
      */
     post: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description QUOTE_BASE, e.g. USDT_BTC (3Commas) */
+          pair?: string;
+        };
         header?: never;
         path: {
           account_id: number;
         };
         cookie?: never;
       };
-      requestBody?: never;
+      /** @description The same parameters as the query string; either may carry them. */
+      requestBody?: {
+        content: {
+          'application/json': {
+            /** @description QUOTE_BASE, e.g. USDT_BTC (3Commas) */
+            pair?: string;
+          };
+          'application/x-www-form-urlencoded': {
+            /** @description QUOTE_BASE, e.g. USDT_BTC (3Commas) */
+            pair?: string;
+          };
+        };
+      };
       responses: {
         /** @description Invalid parameters, named in `error_attributes`. `error` is one of `record_invalid`. */
         400: {
@@ -3598,7 +3631,10 @@ export type paths = {
      */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description YYYY-MM-DD, UTC (3Commas) */
+          date?: string;
+        };
         header?: never;
         path: {
           account_id: number;
@@ -3771,7 +3807,10 @@ export type paths = {
      */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description YYYY-MM, UTC (3Commas) */
+          month?: string;
+        };
         header?: never;
         path: {
           account_id: number;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type TObject } from 'typebox';
 import { CurrencyNetworks, DepositData } from '../../accounts/deposits.ts';
 import { SummaryEntity } from '../../accounts/summary.ts';
 import type { Permission } from '../../auth/permissions.ts';
@@ -35,16 +35,38 @@ const NetworksInfoQuery = Type.Object({
   purpose: Type.Optional(Type.Union([Type.Literal('deposit'), Type.Literal('withdraw')])),
 });
 
+/**
+ * 3Commas' own parameters of its trading endpoints, declared so the document (and an SDK typed
+ * from it, which also talks to 3Commas) carries them; here they change nothing.
+ */
+const PAIR = Type.Object({
+  pair: Type.Optional(Type.String({ description: 'QUOTE_BASE, e.g. USDT_BTC (3Commas)' })),
+});
+const CODES = Type.Object({
+  codes: Type.Optional(Type.Array(Type.String(), { description: 'assets to convert (3Commas)' })),
+});
+const DATE = Type.Object({
+  date: Type.Optional(Type.String({ description: 'YYYY-MM-DD, UTC (3Commas)' })),
+});
+const MONTH = Type.Object({
+  month: Type.Optional(Type.String({ description: 'YYYY-MM, UTC (3Commas)' })),
+});
+
 /** Endpoints of 3Commas that trade, which this read-only service answers as unavailable. */
-const TRADING: Array<{ method: 'GET' | 'POST'; path: string; permission: Permission }> = [
+const TRADING: Array<{
+  method: 'GET' | 'POST';
+  path: string;
+  permission: Permission;
+  query?: TObject;
+}> = [
   { method: 'POST', path: 'sell_all_to_btc', permission: 'ACCOUNTS_WRITE' },
   { method: 'POST', path: 'sell_all_to_usd', permission: 'ACCOUNTS_WRITE' },
-  { method: 'POST', path: 'convert_dust_to_bnb', permission: 'ACCOUNTS_WRITE' },
+  { method: 'POST', path: 'convert_dust_to_bnb', permission: 'ACCOUNTS_WRITE', query: CODES },
   // The docs disagree on its method (§6.3 of the contract): both are answered.
-  { method: 'GET', path: 'leverage_data', permission: 'ACCOUNTS_READ' },
-  { method: 'POST', path: 'leverage_data', permission: 'ACCOUNTS_READ' },
-  { method: 'GET', path: 'volume/daily', permission: 'ACCOUNTS_READ' },
-  { method: 'GET', path: 'volume/monthly', permission: 'ACCOUNTS_READ' },
+  { method: 'GET', path: 'leverage_data', permission: 'ACCOUNTS_READ', query: PAIR },
+  { method: 'POST', path: 'leverage_data', permission: 'ACCOUNTS_READ', query: PAIR },
+  { method: 'GET', path: 'volume/daily', permission: 'ACCOUNTS_READ', query: DATE },
+  { method: 'GET', path: 'volume/monthly', permission: 'ACCOUNTS_READ', query: MONTH },
   { method: 'GET', path: 'volume/total', permission: 'ACCOUNTS_READ' },
 ];
 
@@ -159,7 +181,7 @@ export const accountFamilyRoutes: FastifyPluginAsyncTypebox<{ services: Services
       services.accounts.networksInfo(caller(request), accountIdOf(request), request.query.purpose),
   );
 
-  for (const { method, path, permission } of TRADING) {
+  for (const { method, path, permission, query } of TRADING) {
     app.route({
       method,
       url: `/ver1/accounts/:account_id/${path}`,
@@ -173,6 +195,7 @@ export const accountFamilyRoutes: FastifyPluginAsyncTypebox<{ services: Services
             'caller (404 for any other): this service reads balances, it never trades.',
         ),
         params: AccountIdParams,
+        ...(query ? { querystring: query } : {}),
         response: errors,
       },
       handler: async (request) => {
