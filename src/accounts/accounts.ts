@@ -18,7 +18,6 @@ import {
   type DepositData,
   type NetworksPurpose,
 } from './deposits.ts';
-import { renderSummary, type SummaryEntity } from './summary.ts';
 import type { DisplayCurrency } from './view.ts';
 
 export const AddAccountInput = Type.Object({
@@ -307,17 +306,6 @@ export class AccountService {
       await tx.deleteFrom('accounts').where('id', '=', row.id).execute();
       announce({ userId: row.user_id });
     });
-  }
-
-  /** The summary pseudo-account of a user, in the user's display currency. */
-  async summary(userId: number, now = new Date()): Promise<SummaryEntity> {
-    const user = await this.storage.db
-      .selectFrom('users')
-      .select('display_currency')
-      .where('id', '=', userId)
-      .executeTakeFirst();
-    if (!user) throw notFound(`User ${userId}`);
-    return renderSummary(this.storage, userId, user.display_currency as DisplayCurrency, now);
   }
 
   /** GET …/deposit_data: the exchange's address with the account's keys, and what it holds. */

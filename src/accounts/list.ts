@@ -1,9 +1,12 @@
+import build from 'fast-json-stringify';
 import { sql } from 'kysely';
 import { Type, type Static } from 'typebox';
 import type { ChangeFeed } from '../cache/bounded-cache.ts';
 import type { Storage } from '../storage/database.ts';
 import { PageCache } from './page-cache.ts';
+import { notFound } from '../errors.ts';
 import { renderAccounts, toJsonBytes } from './render.ts';
+import { renderSummary, SummaryEntity } from './summary.ts';
 import type { DisplayCurrency } from './view.ts';
 
 /** The query of GET /ver1/accounts, as the seed documents it. */
@@ -66,4 +69,35 @@ export class AccountLister {
     this.cache.set(userId, ticket, key, body, validUntil ?? Number.POSITIVE_INFINITY, now);
     return body;
   }
+
+  /**
+   * GET /ver1/accounts/summary as JSON bytes, from the same cache as the pages and dropped with
+   * them on any write of the user's, or when its figures would change by themselves.
+   */
+  async summary(userId: number, now = Date.now()): Promise<Buffer> {
+    const cached = this.cache.get(userId, SUMMARY_KEY, now);
+    if (cached) return cached;
+    const ticket = this.cache.ticket();
+    const user = await this.storage.db
+      .selectFrom('users')
+      .select('display_currency')
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (!user) throw notFound(`User ${userId}`);
+    const { entity, validUntil } = await renderSummary(
+      this.storage,
+      userId,
+      user.display_currency as DisplayCurrency,
+      new Date(now),
+    );
+    const body = Buffer.from(serializeSummary(entity));
+    this.cache.set(userId, ticket, SUMMARY_KEY, body, validUntil ?? Number.POSITIVE_INFINITY, now);
+    return body;
+  }
 }
+
+/** Not a page key (those start with the page number). */
+const SUMMARY_KEY = 'summary';
+
+// Compiled once from the summary's schema, as the list's serializer is from the list's.
+const serializeSummary = build(SummaryEntity as object);

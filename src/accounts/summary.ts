@@ -52,7 +52,7 @@ export async function renderSummary(
   userId: number,
   displayCurrency: DisplayCurrency,
   now: Date,
-): Promise<SummaryEntity> {
+): Promise<{ entity: SummaryEntity; validUntil: number | null }> {
   const rows = await storage.db
     .selectFrom('accounts')
     .selectAll()
@@ -67,7 +67,14 @@ export async function renderSummary(
     displayCurrency,
   );
   const valuations = rows.map((row) => valueAccount(histories.get(row.id)?.input ?? emptyHistory));
-  return toSummaryEntity(rows, addUp(valuations), displayCurrency, now);
+  // Valid until the first moment any account's figures would change by themselves.
+  const boundaries = [...histories.values()]
+    .map((history) => history.nextBoundary)
+    .filter((time): time is number => time !== null && time > now.getTime());
+  return {
+    entity: toSummaryEntity(rows, addUp(valuations), displayCurrency, now),
+    validUntil: boundaries.length > 0 ? Math.min(...boundaries) : null,
+  };
 }
 
 /** The sum of several accounts' figures, percentages recomputed from the summed bases. */

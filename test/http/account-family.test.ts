@@ -386,6 +386,24 @@ describe('POST /ver1/accounts/{id}/remove', () => {
   });
 });
 
+/**
+ * Announces a marker for `userId` and waits until this process has heard it (twice on
+ * PostgreSQL: once locally, once echoed by LISTEN). Announcements arrive in commit order, so
+ * every earlier one has been heard too.
+ */
+async function everyAnnouncementHeard(userId: number): Promise<void> {
+  const { changes, storage } = server.services;
+  const expected = storage.kind === 'postgres' ? 2 : 1;
+  let heard = 0;
+  const echoed = new Promise<void>((resolve) => {
+    changes.subscribe((change) => {
+      if (change.userId === userId && (heard += 1) === expected) resolve();
+    });
+  });
+  await changes.transaction(async (_tx, announce) => announce({ userId }));
+  await echoed;
+}
+
 describe('GET /ver1/accounts/summary', () => {
   it('adds up the accounts in the summary: amounts and profits summed, percentages from summed bases', async () => {
     // Its own user, so only these accounts count.
@@ -499,6 +517,42 @@ describe('GET /ver1/accounts/summary', () => {
       if (field === 'id') continue;
       expect(typeof summary[field], field).toBe(typeof value);
     }
+  });
+
+  it('is served from the list’s cache: a write of the user’s shows at once, nothing else does', async () => {
+    const user = await userWithKey(server.services);
+    const a = await manualAccount(user.user.id, 'binance', 'cached');
+    const importOne = (usdt: string, ago: number) =>
+      server.services.balances.importSnapshots([
+        {
+          account_id: a,
+          at: iso(ago),
+          btc_usd_price: '60000',
+          assets: [{ asset: 'USDT', amount: usdt, usd_price: '1' }],
+        },
+      ]);
+    await importOne('100', HOUR_MS);
+    const summary = async () =>
+      (await json(await signedGet(server, `${BASE}/summary`, user.credentials), 200)).usd_amount;
+    expect(await summary()).toBe('100.0');
+    // An import announces its change: the next summary shows it.
+    await importOne('250', HOUR_MS / 2);
+    expect(await summary()).toBe('250.0');
+    // On PostgreSQL this process also hears its own announcement back through LISTEN, a moment
+    // later, and drops the cache again: wait for that echo before relying on the cache.
+    await everyAnnouncementHeard(user.user.id);
+    expect(await summary()).toBe('250.0');
+    // A change behind the service's back, announced to no one (the snapshots' stored values):
+    // the cached summary stands…
+    await server.services.storage.db
+      .updateTable('balance_snapshots')
+      .set({ usd_value: '999' })
+      .where('account_id', '=', a)
+      .execute();
+    expect(await summary()).toBe('250.0');
+    // …until what every write announces for the user drops it with the list's pages.
+    server.services.lister.cache.invalidate(user.user.id);
+    expect(await summary()).toBe('999.0');
   });
 
   it('a user with no accounts: zeros; without ACCOUNTS_READ: 403', async () => {
