@@ -622,6 +622,14 @@ describe('caching and access', () => {
     expect((await post(path, user.credentials)).map((r) => r.position)).toEqual([0.01, 500]);
   });
 
+  it('a path id that is neither an account id nor summary names no account: 404 not_found', async () => {
+    for (const id of ['abc', '0', '-1', '1.5', 'Summary']) {
+      const response = await signedPost(server, `${BASE}/${id}/pie_chart_data`, owner.credentials);
+      expect(response.status, id).toBe(404);
+      expect(await response.json()).toEqual({ error: 'not_found', error_description: 'Not Found' });
+    }
+  });
+
   it('another user’s account is 404 not_found on all three; summary of nothing is []', async () => {
     const stranger = await userWithKey(server.services);
     for (const request of [

@@ -260,7 +260,7 @@ describe('an account’s life through the SDK', () => {
   it('pie_chart_data: numbers where the spec has numbers, strings where it has strings', async () => {
     const pie = data(
       await sdk.api.POST('/ver1/accounts/{account_id}/pie_chart_data', {
-        params: { path: { account_id: String(id) } },
+        params: { path: { account_id: id } },
       }),
     );
     // Shares of 25100: BTC 25000 → 99.6016 → 99.6; USDT 100 → 0.3984 → 0.4.
@@ -301,7 +301,7 @@ describe('an account’s life through the SDK', () => {
   it('account_table_data: one row per asset, JSON numbers', async () => {
     const rows = data(
       await sdk.api.POST('/ver1/accounts/{account_id}/account_table_data', {
-        params: { path: { account_id: String(id) } },
+        params: { path: { account_id: id } },
       }),
     );
     expect(rows.map((row) => row.currency_code)).toEqual(['BTC', 'USDT']);
@@ -342,7 +342,7 @@ describe('an account’s life through the SDK', () => {
     const today = new Date().toISOString().slice(0, 10);
     const points = data(
       await sdk.api.GET('/ver1/accounts/{account_id}/balance_chart_data', {
-        params: { path: { account_id: String(id) }, query: { date_from: today } },
+        params: { path: { account_id: id }, query: { date_from: today } },
       }),
     );
     const after = Math.ceil(Date.now() / 1000);
@@ -361,7 +361,7 @@ describe('an account’s life through the SDK', () => {
     expect(summary.map((point) => [point.usd, point.btc]).at(-1)).toEqual([25100, 0.502]);
     const refused = await thrown(
       sdk.api.GET('/ver1/accounts/{account_id}/balance_chart_data', {
-        params: { path: { account_id: String(id) }, query: { date_from: 'yesterday' } },
+        params: { path: { account_id: id }, query: { date_from: 'yesterday' } },
       }),
     );
     expect(refused).toMatchObject({
@@ -499,15 +499,14 @@ describe('an account’s life through the SDK', () => {
 
   it('another user’s account is a NotFoundError on every per-account endpoint', async () => {
     const path = { params: { path: { account_id: id } } };
-    const text = { params: { path: { account_id: String(id) } } };
     const calls = [
       () => stranger.api.GET('/ver1/accounts/{account_id}', path),
       () => stranger.api.POST('/ver1/accounts/{account_id}/load_balances', path),
-      () => stranger.api.POST('/ver1/accounts/{account_id}/pie_chart_data', text),
-      () => stranger.api.POST('/ver1/accounts/{account_id}/account_table_data', text),
+      () => stranger.api.POST('/ver1/accounts/{account_id}/pie_chart_data', path),
+      () => stranger.api.POST('/ver1/accounts/{account_id}/account_table_data', path),
       () =>
         stranger.api.GET('/ver1/accounts/{account_id}/balance_chart_data', {
-          params: { ...text.params, query: { date_from: '2026-01-01' } },
+          params: { ...path.params, query: { date_from: '2026-01-01' } },
         }),
       () => stranger.api.GET('/ver1/accounts/{account_id}/active_trading_entities', path),
       () =>

@@ -4861,7 +4861,7 @@ export type paths = {
         header?: never;
         path: {
           /** @description An account id, or `summary`: every account with include_in_summary */
-          account_id: string;
+          account_id: number | 'summary';
         };
         cookie?: never;
       };
@@ -5029,7 +5029,7 @@ export type paths = {
         header?: never;
         path: {
           /** @description An account id, or `summary`: every account with include_in_summary */
-          account_id: string;
+          account_id: number | 'summary';
         };
         cookie?: never;
       };
@@ -5200,7 +5200,7 @@ export type paths = {
         header?: never;
         path: {
           /** @description An account id, or `summary`: every account with include_in_summary */
-          account_id: string;
+          account_id: number | 'summary';
         };
         cookie?: never;
       };

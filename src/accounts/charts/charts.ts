@@ -26,13 +26,6 @@ const serializeChart = build(BalanceChart as object);
 /** `summary`, or one of the caller's accounts by its numeric id. */
 export type ChartTarget = 'summary' | number;
 
-/** The path's `{account_id}`: `summary` or a positive integer; anything else is not found. */
-export function chartTarget(text: string): ChartTarget {
-  if (text === 'summary') return 'summary';
-  if (!/^[1-9][0-9]{0,15}$/.test(text)) throw notFound(`Account ${text}`);
-  return Number(text);
-}
-
 interface Rendered {
   body: Buffer;
   /** The first moment the body would differ by itself (never, when null). */

@@ -1,16 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { AccountCharts, chartTarget } from '../../accounts/charts/charts.ts';
+import { AccountCharts, type ChartTarget } from '../../accounts/charts/charts.ts';
 import { BalanceChart, BalanceChartQuery, PieChart, Table } from '../../accounts/charts/schemas.ts';
 import type { Services } from '../../services.ts';
+import { notFound } from '../../errors.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { signed } from '../signed.ts';
 
+// Typed as the Account's own integer id or the literal `summary`, so a client passes
+// `account.id` as it is; anything else is the family's 404 (the handler decides, not a 400).
 const ChartParams = Type.Object({
-  account_id: Type.String({
-    pattern: '^([1-9][0-9]{0,15}|summary)$',
-    description: 'An account id, or `summary`: every account with include_in_summary',
-  }),
+  account_id: Type.Union(
+    [Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), Type.Literal('summary')],
+    { description: 'An account id, or `summary`: every account with include_in_summary' },
+  ),
 });
 
 const SUMMARY_NOTE =
@@ -34,6 +38,7 @@ export const accountChartRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     '/ver1/accounts/:account_id/pie_chart_data',
     {
       preValidation: signed(services, 'ACCOUNTS_READ'),
+      attachValidation: true,
       schema: {
         summary: 'User balances for pie chart visualization',
         description:
@@ -46,7 +51,7 @@ export const accountChartRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       },
     },
     async (request, reply) => {
-      const body = await charts.pie(userOf(request), chartTarget(request.params.account_id));
+      const body = await charts.pie(userOf(request), targetOf(request));
       return reply
         .code(201)
         .type(json)
@@ -58,6 +63,7 @@ export const accountChartRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     '/ver1/accounts/:account_id/account_table_data',
     {
       preValidation: signed(services, 'ACCOUNTS_READ'),
+      attachValidation: true,
       schema: {
         summary: 'User balances for table visualization',
         description:
@@ -73,7 +79,7 @@ export const accountChartRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       },
     },
     async (request, reply) => {
-      const body = await charts.table(userOf(request), chartTarget(request.params.account_id));
+      const body = await charts.table(userOf(request), targetOf(request));
       return reply
         .code(201)
         .type(json)
@@ -85,6 +91,7 @@ export const accountChartRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     '/ver1/accounts/:account_id/balance_chart_data',
     {
       preValidation: signed(services, 'ACCOUNTS_READ'),
+      attachValidation: true,
       schema: {
         summary: 'Balance history data',
         description:
@@ -99,12 +106,23 @@ export const accountChartRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       },
     },
     async (request, reply) => {
-      const body = await charts.balance(
-        userOf(request),
-        chartTarget(request.params.account_id),
-        request.query,
-      );
+      const body = await charts.balance(userOf(request), targetOf(request), request.query);
       return reply.type(json).send(body as never);
     },
   );
 };
+
+/**
+ * The account id or `summary` in the path; anything else names no account of the caller, so it
+ * is the family's 404 (a bad query string is still its 400).
+ */
+function targetOf(request: FastifyRequest): ChartTarget {
+  const failed = request.validationError;
+  if (failed) {
+    if ((failed as { validationContext?: string }).validationContext === 'params') {
+      throw notFound('Account');
+    }
+    throw failed;
+  }
+  return (request.params as { account_id: ChartTarget }).account_id;
+}
