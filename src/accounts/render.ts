@@ -45,7 +45,8 @@ export async function renderAccounts(
 
 export const toJsonBytes = (entities: AccountEntity[]) => Buffer.from(serializeList(entities));
 
-const emptyHistory = {
+/** The history of an account with no snapshot yet: valued as zeros, not an error. */
+export const emptyHistory = {
   latest: null,
   dayStart: null,
   periodStart: null,

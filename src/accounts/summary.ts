@@ -16,7 +16,8 @@ import {
 } from '../valuation/index.ts';
 import { percentage } from '../valuation/profit.ts';
 import { AccountEntity } from './entity-schema.ts';
-import type { DisplayCurrency } from './view.ts';
+import { emptyHistory } from './render.ts';
+import { displayCurrencyFields, inDisplayCurrency, type DisplayCurrency } from './view.ts';
 
 /**
  * The summary pseudo-account (`GET /ver1/accounts/summary`): the Account entity with the string
@@ -30,14 +31,6 @@ export const SummaryEntity = Type.Object(
   },
 );
 export type SummaryEntity = Static<typeof SummaryEntity>;
-
-const emptyHistory = {
-  latest: null,
-  dayStart: null,
-  periodStart: null,
-  first: null,
-  transfers: [],
-};
 
 /**
  * Adds up the user's accounts that have `include_in_summary`. Each account's windows are its own
@@ -123,7 +116,7 @@ function toSummaryEntity(
   now: Date,
 ): SummaryEntity {
   const { usd, btc } = valuation;
-  const shown = shownFigures(valuation, displayCurrency);
+  const shown = inDisplayCurrency(valuation, displayCurrency);
   const earliest = rows.reduce<Date>(
     (min, row) => (row.created_at < min ? row.created_at : min),
     now,
@@ -164,30 +157,7 @@ function toSummaryEntity(
     deposit_enabled: false,
     include_in_summary: true,
     supported_market_types: [],
-    primary_display_currency_profit_percentage: {
-      currency: shown.period.currency,
-      amount: formatPercent(shown.period.figures.percentage, 2),
-    },
-    primary_display_currency_profit: {
-      currency: shown.period.currency,
-      amount: formatAmount(shown.period.figures.profit),
-    },
-    day_profit_primary_display_currency_percentage: {
-      currency: shown.day.currency,
-      amount: formatPercent(shown.day.figures.percentage, 4),
-    },
-    day_profit_primary_display_currency: {
-      currency: shown.day.currency,
-      amount: formatAmount(shown.day.figures.profit),
-    },
-    primary_display_currency_amount: {
-      currency: shown.amount.currency,
-      amount: formatAmount(shown.amount.figures),
-    },
-    total_primary_display_currency_profit: {
-      currency: shown.total.currency,
-      amount: toDouble(shown.total.figures),
-    },
+    ...displayCurrencyFields(shown),
     available_include_in_summary: true,
     api_key: '',
     name: 'Summary',
@@ -212,27 +182,5 @@ function toSummaryEntity(
     exchange_name: 'Summary',
     market_code: 'summary',
     api_keys_state: 'ok',
-  };
-}
-
-/** As the list shows them: USD and BTC always known, another currency where every price is. */
-function shownFigures(valuation: Valuation, currency: DisplayCurrency) {
-  const usdOr = <T>(figures: T | null, fallback: T) =>
-    figures === null ? { currency: 'USD', figures: fallback } : { currency, figures };
-  const chosen = currency === 'BTC' ? valuation.btc : valuation.usd;
-  if (currency === 'USD' || currency === 'BTC') {
-    return {
-      amount: { currency, figures: chosen.amount },
-      day: { currency, figures: chosen.day },
-      period: { currency, figures: chosen.period },
-      total: { currency, figures: chosen.total },
-    };
-  }
-  const { display, usd } = valuation;
-  return {
-    amount: usdOr(display.amount, usd.amount),
-    day: usdOr(display.day, usd.day),
-    period: usdOr(display.period, usd.period),
-    total: usdOr(display.total, usd.total),
   };
 }

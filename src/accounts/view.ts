@@ -67,30 +67,7 @@ export function toAccountEntity({
     deposit_enabled: caps.deposit_enabled && !account.api_key_invalid,
     include_in_summary: account.include_in_summary,
     supported_market_types: [...market.supported_market_types],
-    primary_display_currency_profit_percentage: {
-      currency: shown.period.currency,
-      amount: formatPercent(shown.period.figures.percentage, 2),
-    },
-    primary_display_currency_profit: {
-      currency: shown.period.currency,
-      amount: formatAmount(shown.period.figures.profit),
-    },
-    day_profit_primary_display_currency_percentage: {
-      currency: shown.day.currency,
-      amount: formatPercent(shown.day.figures.percentage, 4),
-    },
-    day_profit_primary_display_currency: {
-      currency: shown.day.currency,
-      amount: formatAmount(shown.day.figures.profit),
-    },
-    primary_display_currency_amount: {
-      currency: shown.amount.currency,
-      amount: formatAmount(shown.amount.figures),
-    },
-    total_primary_display_currency_profit: {
-      currency: shown.total.currency,
-      amount: toDouble(shown.total.figures),
-    },
+    ...displayCurrencyFields(shown),
     available_include_in_summary: caps.available_include_in_summary,
     api_key: publicIdentifier(account),
     name: account.name,
@@ -129,7 +106,7 @@ interface Shown<T> {
  * figure whose window lacks one is shown in USD, labelled "USD" — never converted at a price
  * from another time.
  */
-function inDisplayCurrency(valuation: Valuation, currency: DisplayCurrency) {
+export function inDisplayCurrency(valuation: Valuation, currency: DisplayCurrency) {
   if (currency === 'USD' || currency === 'BTC') {
     const figures = currency === 'BTC' ? valuation.btc : valuation.usd;
     const as = <T>(f: T): Shown<T> => ({ currency, figures: f });
@@ -168,4 +145,38 @@ export function apiKeysState(expiresAt: Date | null, now: Date): AccountEntity['
 /** The moments after `now` at which `apiKeysState` changes, for cache expiry. */
 export function apiKeysStateBoundaries(expiresAt: Date | null): number[] {
   return expiresAt ? [expiresAt.getTime() - EXPIRE_SOON_MS, expiresAt.getTime()] : [];
+}
+
+/**
+ * The six `*_primary_display_currency*` fields of the entity, from the figures shown in the
+ * user's display currency (each with the currency it is in): the same for an account and for
+ * the summary.
+ */
+export function displayCurrencyFields(shown: ReturnType<typeof inDisplayCurrency>) {
+  return {
+    primary_display_currency_profit_percentage: {
+      currency: shown.period.currency,
+      amount: formatPercent(shown.period.figures.percentage, 2),
+    },
+    primary_display_currency_profit: {
+      currency: shown.period.currency,
+      amount: formatAmount(shown.period.figures.profit),
+    },
+    day_profit_primary_display_currency_percentage: {
+      currency: shown.day.currency,
+      amount: formatPercent(shown.day.figures.percentage, 4),
+    },
+    day_profit_primary_display_currency: {
+      currency: shown.day.currency,
+      amount: formatAmount(shown.day.figures.profit),
+    },
+    primary_display_currency_amount: {
+      currency: shown.amount.currency,
+      amount: formatAmount(shown.amount.figures),
+    },
+    total_primary_display_currency_profit: {
+      currency: shown.total.currency,
+      amount: toDouble(shown.total.figures),
+    },
+  };
 }

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AccountCharts, type ChartTarget } from '../../accounts/charts/charts.ts';
 import { BalanceChart, BalanceChartQuery, PieChart, Table } from '../../accounts/charts/schemas.ts';
 import type { Services } from '../../services.ts';
-import { notFound } from '../../errors.ts';
 import { ErrorSchema } from '../schemas.ts';
 import { signed } from '../signed.ts';
+import { accountIdParam } from './account-writes.ts';
 
 // Typed as the Account's own integer id or the literal `summary`, so a client passes
 // `account.id` as it is; anything else is the family's 404 (the handler decides, not a 400).
@@ -51,7 +50,7 @@ export const accountChartRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       },
     },
     async (request, reply) => {
-      const body = await charts.pie(userOf(request), targetOf(request));
+      const body = await charts.pie(userOf(request), accountIdParam<ChartTarget>(request));
       return reply
         .code(201)
         .type(json)
@@ -79,7 +78,7 @@ export const accountChartRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       },
     },
     async (request, reply) => {
-      const body = await charts.table(userOf(request), targetOf(request));
+      const body = await charts.table(userOf(request), accountIdParam<ChartTarget>(request));
       return reply
         .code(201)
         .type(json)
@@ -106,23 +105,12 @@ export const accountChartRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       },
     },
     async (request, reply) => {
-      const body = await charts.balance(userOf(request), targetOf(request), request.query);
+      const body = await charts.balance(
+        userOf(request),
+        accountIdParam<ChartTarget>(request),
+        request.query,
+      );
       return reply.type(json).send(body as never);
     },
   );
 };
-
-/**
- * The account id or `summary` in the path; anything else names no account of the caller, so it
- * is the family's 404 (a bad query string is still its 400).
- */
-function targetOf(request: FastifyRequest): ChartTarget {
-  const failed = request.validationError;
-  if (failed) {
-    if ((failed as { validationContext?: string }).validationContext === 'params') {
-      throw notFound('Account');
-    }
-    throw failed;
-  }
-  return (request.params as { account_id: ChartTarget }).account_id;
-}

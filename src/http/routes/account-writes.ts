@@ -34,10 +34,11 @@ export const AccountIdParams = Type.Object({
 });
 
 /**
- * The integer id in `{account_id}`, or 404 when it is not one. Other invalid parameters (the
- * query string's) are the usual 400.
+ * The route's `{account_id}` as its schema types it, or 404 when the path names no account the
+ * schema accepts (it names none of the caller's). Other invalid parameters (the query string's)
+ * are the usual 400.
  */
-export function accountIdOf(request: FastifyRequest): number {
+export function accountIdParam<T = number>(request: FastifyRequest): T {
   const failed = request.validationError;
   if (failed) {
     if ((failed as { validationContext?: string }).validationContext === 'params') {
@@ -45,8 +46,11 @@ export function accountIdOf(request: FastifyRequest): number {
     }
     throw failed;
   }
-  return (request.params as { account_id: number }).account_id;
+  return (request.params as { account_id: T }).account_id;
 }
+
+/** The integer id in `{account_id}`, or 404 when it is not one. */
+export const accountIdOf = (request: FastifyRequest): number => accountIdParam(request);
 
 const errors = { '4xx': ErrorSchema, '5xx': ErrorSchema };
 const oneAccount = { 200: AccountEntity, ...errors };
