@@ -2,12 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountDetails } from '../../src/accounts/details.ts';
 import { startFakeBinance, type FakeBinance } from '../support/exchanges/binance-server.ts';
 import {
-  signedPost,
-  startTestServer,
-  userWithKey,
-  type Credentials,
-  type TestServer,
-} from '../support/server.ts';
+  connectAccount,
+  expectFailedNotLocked,
+  expectLockedAfterRevoke,
+  expectRefusedAndNothingStored,
+  loadBalances,
+  nextRound,
+  startMarketServer,
+  storedTransfers,
+  syncNow,
+} from '../support/exchange-sync.ts';
+import { type Credentials, type TestServer } from '../support/server.ts';
 
 // A Binance.US account end to end: connected through the 3Commas endpoint, read by ccxt's
 // `binanceus` (unmodified) from the Binance stand-in, which serves every path it asks for (see
@@ -15,7 +20,6 @@ import {
 // move and money comes and goes. Every figure is checked by hand in the comments.
 
 const HOUR = 60 * 60 * 1000;
-const NEW = '/public/api/ver1/accounts/new';
 const KEY = 'binance-us-key';
 const SECRET = 'binance-us-secret';
 
@@ -34,14 +38,7 @@ beforeAll(async () => {
     secret: SECRET,
     balances: { BTC: { free: '0.4', locked: '0.1' }, ETH: { free: '2' }, USD: { free: '100' } },
   });
-  server = await startTestServer({
-    OPENCOMMAS_EXCHANGE_URLS: JSON.stringify({ binance_us: binanceUs.url }),
-    OPENCOMMAS_EXCHANGE_RATE_LIMITS: JSON.stringify({ binance_us: 0 }),
-    OPENCOMMAS_SYNC_INTERVAL: '1s',
-  });
-  caller = (
-    await userWithKey(server.services, { permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'] })
-  ).credentials;
+  ({ server, caller } = await startMarketServer('binance_us', binanceUs));
 });
 afterAll(async () => {
   await server?.close();
@@ -49,24 +46,14 @@ afterAll(async () => {
 });
 
 const connect = (api_key: string, secret: string) =>
-  signedPost(server, NEW, caller, { type: 'binance_us', name: 'Binance.US', api_key, secret });
-
-async function loadBalances(): Promise<Record<string, unknown>> {
-  const response = await signedPost(
-    server,
-    `/public/api/ver1/accounts/${id}/load_balances`,
-    caller,
-  );
-  expect(response.status).toBe(201);
-  return (await response.json()) as Record<string, unknown>;
-}
+  connectAccount({ server, caller }, { type: 'binance_us', name: 'Binance.US', api_key, secret });
 
 /** Prices of a new round (on-demand syncs share prices read within the last second or so). */
 async function movePrices(btc: string, eth: string): Promise<void> {
   const at = Date.now() - 2 * HOUR; // the candles around later transfers hold these prices
   binanceUs.setPrice('BTC/USD', btc, at);
   binanceUs.setPrice('ETH/USD', eth, at);
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await nextRound();
 }
 
 describe('a Binance.US account: its spot account, in USD', () => {
@@ -76,14 +63,8 @@ describe('a Binance.US account: its spot account, in USD', () => {
       [KEY, 'not-the-secret', 'Signature for this request is not valid.'], // -1022
     ]) {
       const response = await connect(apiKey!, secret!);
-      expect(response.status).toBe(400);
-      const body = (await response.json()) as { error: string; error_attributes: object };
-      expect(body.error).toBe('record_invalid');
-      expect(JSON.stringify(body.error_attributes)).toContain(words);
+      await expectRefusedAndNothingStored(server, response, words!);
     }
-    expect(await server.services.storage.db.selectFrom('accounts').select('id').execute()).toEqual(
-      [],
-    );
   });
 
   it('connects: valued at the USD tickers', async () => {
@@ -109,7 +90,7 @@ describe('a Binance.US account: its spot account, in USD', () => {
   it('prices move: the day profit is what they did', async () => {
     await movePrices('62500', '3125');
     // 0.5 × 62500 + 2 × 3125 + 100 = 31250 + 6250 + 100 = 37600
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '37600.0',
       btc_amount: '0.6016', // 37600 / 62500
       day_profit_usd: '7500.0', // 37600 − 30100
@@ -128,7 +109,7 @@ describe('a Binance.US account: its spot account, in USD', () => {
       timestamp: Date.now() - 1000,
       status: 'ok',
     });
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '40725.0',
       day_profit_usd: '7500.0',
       total_usd_profit: '7500.0',
@@ -136,7 +117,7 @@ describe('a Binance.US account: its spot account, in USD', () => {
 
     // 0.1 BTC withdrawn (Binance writes withdrawal times in whole seconds): 6250 USD;
     // 40725 − 6250 = 34475.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await nextRound();
     binanceUs.setBalance(KEY, 'BTC', '0.3', '0.1');
     binanceUs.addWithdrawal(KEY, {
       id: 'us-wd-1',
@@ -145,7 +126,7 @@ describe('a Binance.US account: its spot account, in USD', () => {
       timestamp: Date.now() - 100,
       status: 'ok',
     });
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '34475.0',
       btc_amount: '0.5516', // 34475 / 62500
       day_profit_usd: '7500.0',
@@ -155,12 +136,7 @@ describe('a Binance.US account: its spot account, in USD', () => {
       // In BTC: 0.5516 − 0.602 − (0.05 − 0.1) = −0.0004
       day_profit_btc: '-0.0004',
     });
-    const transfers = await server.services.storage.db
-      .selectFrom('transfers')
-      .select(['external_id', 'kind', 'asset', 'amount'])
-      .where('account_id', '=', id)
-      .orderBy('external_id')
-      .execute();
+    const transfers = await storedTransfers(server, id);
     expect(transfers).toEqual([
       { external_id: 'deposit:us-dep-1', kind: 'deposit', asset: 'ETH', amount: '1' },
       { external_id: 'withdrawal:us-wd-1', kind: 'withdrawal', asset: 'BTC', amount: '0.1' },
@@ -169,31 +145,14 @@ describe('a Binance.US account: its spot account, in USD', () => {
 
   it('a busy exchange (429, -1003) is reported, not locked, and read again', async () => {
     binanceUs.fail({ kind: 'rateLimit429', apiKey: KEY, times: 3 });
-    const account = await server.services.accounts.findAny(id);
-    expect(await server.services.onDemand.syncNow(account)).toMatchObject({
-      status: 'failed',
-      kind: 'rate_limited',
-    });
-    expect(await server.services.accounts.render(id)).toMatchObject({
-      api_key_invalid: false,
-      is_locked: false,
-    });
-    expect((await server.services.onDemand.syncNow(account)).status).toBe('synced');
+    await expectFailedNotLocked(server, id, 'rate_limited');
+    expect((await syncNow(server, id)).status).toBe('synced');
   });
 
   // Binance.US, like Binance, has no code of its own for an IP outside the key's whitelist: it
   // answers -2015, as for a deleted key, so either locks the account (new keys unlock it).
   it('a key refused with -2015 (deleted, or an IP whitelist without us) locks the account', async () => {
     binanceUs.revoke(KEY);
-    const account = await server.services.accounts.findAny(id);
-    expect(await server.services.onDemand.syncNow(account)).toMatchObject({
-      status: 'failed',
-      kind: 'credentials',
-    });
-    expect(await server.services.accounts.render(id)).toMatchObject({
-      api_key_invalid: true,
-      is_locked: true,
-      lock_reason: 'invalid_api_key',
-    });
+    await expectLockedAfterRevoke(server, id);
   });
 });

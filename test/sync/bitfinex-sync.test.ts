@@ -2,19 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountDetails } from '../../src/accounts/details.ts';
 import { startFakeBitfinex, type FakeBitfinex } from '../support/exchanges/bitfinex-server.ts';
 import {
-  signedPost,
-  startTestServer,
-  userWithKey,
-  type Credentials,
-  type TestServer,
-} from '../support/server.ts';
+  connectAccount,
+  expectLockedAfterRevoke,
+  expectRefusedAndNothingStored,
+  loadBalances,
+  nextRound,
+  startMarketServer,
+  storedTransfers,
+} from '../support/exchange-sync.ts';
+import { type Credentials, type TestServer } from '../support/server.ts';
 
 // A Bitfinex account end to end: connected through the signed 3Commas endpoint, read by ccxt's
 // `bitfinex` (unmodified) from the v2 stand-in — its exchange, margin and funding wallets summed
 // before pricing, its one movements history for deposits and withdrawals. Every figure is
 // checked by hand in the comments.
 
-const NEW = '/public/api/ver1/accounts/new';
 const TWO_HOURS_AGO = Date.now() - 2 * 60 * 60 * 1000;
 
 let bfx: FakeBitfinex;
@@ -37,34 +39,18 @@ beforeAll(async () => {
       funding: { USD: { free: '2000' }, BTC: { free: '0.1' } },
     },
   });
-  server = await startTestServer({
-    OPENCOMMAS_EXCHANGE_URLS: JSON.stringify({ bitfinex: bfx.url }),
-    OPENCOMMAS_EXCHANGE_RATE_LIMITS: JSON.stringify({ bitfinex: 0 }),
-    OPENCOMMAS_SYNC_INTERVAL: '1s',
-  });
-  caller = (
-    await userWithKey(server.services, { permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'] })
-  ).credentials;
+  ({ server, caller } = await startMarketServer('bitfinex', bfx));
 });
 afterAll(async () => {
   await server?.close();
   await bfx?.close();
 });
 
-const nextRound = () => new Promise((resolve) => setTimeout(resolve, 1100));
-
 const connect = (apiKey: string, secret: string) =>
-  signedPost(server, NEW, caller, { type: 'bitfinex', name: 'Bitfinex', api_key: apiKey, secret });
-
-async function loadBalances(): Promise<Record<string, unknown>> {
-  const response = await signedPost(
-    server,
-    `/public/api/ver1/accounts/${id}/load_balances`,
-    caller,
+  connectAccount(
+    { server, caller },
+    { type: 'bitfinex', name: 'Bitfinex', api_key: apiKey, secret },
   );
-  expect(response.status).toBe(201);
-  return (await response.json()) as Record<string, unknown>;
-}
 
 describe('a Bitfinex account', () => {
   it.each([
@@ -74,12 +60,7 @@ describe('a Bitfinex account', () => {
     'refuses key %s / %s with Bitfinex’s words (%s), storing nothing',
     async (key, secret, words) => {
       const response = await connect(key, secret);
-      expect(response.status).toBe(400);
-      const body = (await response.json()) as { error: string; error_attributes: object };
-      expect(body.error).toBe('record_invalid');
-      expect(JSON.stringify(body.error_attributes)).toContain(words);
-      const rows = await server.services.storage.db.selectFrom('accounts').select('id').execute();
-      expect(rows).toEqual([]);
+      await expectRefusedAndNothingStored(server, response, words);
     },
   );
 
@@ -121,7 +102,7 @@ describe('a Bitfinex account', () => {
     bfx.setPrice('BTC/USD', '50000');
     bfx.setPrice('BTC/USDT', '50000');
     await nextRound(); // past the connection's prices, shared for up to a round
-    const entity = await loadBalances();
+    const entity = await loadBalances({ server, caller }, id);
     expect(entity).toMatchObject({
       usd_amount: '33500.0', // 0.6 × 50000 + 1500 + 2000
       btc_amount: '0.67', // 33500 / 50000
@@ -134,7 +115,7 @@ describe('a Bitfinex account', () => {
 
   it('a move between its wallets is neither a transfer nor profit', async () => {
     bfx.moveBetweenWallets('bfx-key', 'BTC', '0.1', 'funding', 'spot'); // funding → exchange
-    const entity = await loadBalances();
+    const entity = await loadBalances({ server, caller }, id);
     expect(entity).toMatchObject({ usd_amount: '33500.0', day_profit_usd: '6000.0' });
     const details = await accountDetails(server.services.storage, id);
     expect(details.holdings.find((h) => h.asset === 'BTC')?.wallets).toEqual([
@@ -160,7 +141,7 @@ describe('a Bitfinex account', () => {
       timestamp: Date.now() - 1000,
       status: 'ok',
     });
-    const entity = await loadBalances();
+    const entity = await loadBalances({ server, caller }, id);
     expect(entity).toMatchObject({
       usd_amount: '35200.0', // 0.6 × 50000 + 1 × 2000 + 1500 + 1700
       btc_amount: '0.704', // 35200 / 50000
@@ -168,12 +149,7 @@ describe('a Bitfinex account', () => {
       day_profit_usd_percentage: '20.55', // 6000 / (27500 + 2000 − 300) = 20.548 %
       total_usd_profit: '6000.0',
     });
-    const transfers = await server.services.storage.db
-      .selectFrom('transfers')
-      .select(['kind', 'asset', 'amount'])
-      .where('account_id', '=', id)
-      .orderBy('kind')
-      .execute();
+    const transfers = await storedTransfers(server, id, ['kind', 'asset', 'amount'], 'kind');
     expect(transfers).toEqual([
       { kind: 'deposit', asset: 'ETH', amount: '1' },
       { kind: 'withdrawal', asset: 'USD', amount: '300' },
@@ -182,13 +158,6 @@ describe('a Bitfinex account', () => {
 
   it('locks the account when Bitfinex stops accepting the key', async () => {
     bfx.revoke('bfx-key');
-    const account = await server.services.accounts.findAny(id);
-    const outcome = await server.services.onDemand.syncNow(account);
-    expect(outcome).toMatchObject({ status: 'failed', kind: 'credentials' });
-    expect(await server.services.accounts.render(id)).toMatchObject({
-      api_key_invalid: true,
-      is_locked: true,
-      lock_reason: 'invalid_api_key',
-    });
+    await expectLockedAfterRevoke(server, id);
   });
 });

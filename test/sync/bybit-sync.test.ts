@@ -7,12 +7,17 @@ import {
   type FakeBybit,
 } from '../support/exchanges/bybit-server.ts';
 import {
-  signedPost,
-  startTestServer,
-  userWithKey,
-  type Credentials,
-  type TestServer,
-} from '../support/server.ts';
+  connectAccount,
+  expectFailedNotLocked,
+  expectLockedAfterRevoke,
+  expectRefusedAndNothingStored,
+  loadBalances,
+  nextRound,
+  startMarketServer,
+  storedTransfers,
+  syncNow,
+} from '../support/exchange-sync.ts';
+import { type Credentials, type TestServer } from '../support/server.ts';
 
 // A Bybit account end to end: connected through the 3Commas endpoint, read by ccxt's `bybit`
 // (unmodified) from the Bybit v5 stand-in — the unified trading account and the funding wallet,
@@ -20,7 +25,6 @@ import {
 // Every figure is checked by hand in the comments.
 
 const HOUR = 60 * 60 * 1000;
-const NEW = '/public/api/ver1/accounts/new';
 const KEY = 'bybit-key';
 const SECRET = 'bybit-secret';
 
@@ -42,14 +46,7 @@ beforeAll(async () => {
     // Funding wallet: 0.1 BTC and 2 ETH.
     wallets: { [FUNDING_WALLET]: { BTC: { free: '0.1' }, ETH: { free: '2' } } },
   });
-  server = await startTestServer({
-    OPENCOMMAS_EXCHANGE_URLS: JSON.stringify({ bybit_spot: bybit.url }),
-    OPENCOMMAS_EXCHANGE_RATE_LIMITS: JSON.stringify({ bybit_spot: 0 }),
-    OPENCOMMAS_SYNC_INTERVAL: '1s',
-  });
-  caller = (
-    await userWithKey(server.services, { permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'] })
-  ).credentials;
+  ({ server, caller } = await startMarketServer('bybit_spot', bybit));
 });
 afterAll(async () => {
   await server?.close();
@@ -57,33 +54,17 @@ afterAll(async () => {
 });
 
 const connect = (api_key: string, secret: string) =>
-  signedPost(server, NEW, caller, { type: 'bybit_spot', name: 'Bybit', api_key, secret });
-
-async function loadBalances(): Promise<Record<string, unknown>> {
-  const response = await signedPost(
-    server,
-    `/public/api/ver1/accounts/${id}/load_balances`,
-    caller,
-  );
-  expect(response.status).toBe(201);
-  return (await response.json()) as Record<string, unknown>;
-}
+  connectAccount({ server, caller }, { type: 'bybit_spot', name: 'Bybit', api_key, secret });
 
 /** Prices of a new round (on-demand syncs share prices read within the last second or so). */
 async function movePrices(btc: string, eth: string): Promise<void> {
   const at = Date.now() - 2 * HOUR; // the candles around later transfers hold these prices
   bybit.setPrice('BTC/USDT', btc, at);
   bybit.setPrice('ETH/USDT', eth, at);
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await nextRound();
 }
 
-const transfers = () =>
-  server.services.storage.db
-    .selectFrom('transfers')
-    .select(['external_id', 'kind', 'asset', 'amount'])
-    .where('account_id', '=', id)
-    .orderBy('external_id')
-    .execute();
+const transfers = () => storedTransfers(server, id);
 
 describe('a Bybit account: unified trading account + funding wallet', () => {
   it("refuses a key Bybit rejects, in Bybit's words, as record_invalid", async () => {
@@ -92,14 +73,8 @@ describe('a Bybit account: unified trading account + funding wallet', () => {
       [KEY, 'not-the-secret', 'error sign'], // retCode 10004
     ]) {
       const response = await connect(apiKey!, secret!);
-      expect(response.status).toBe(400);
-      const body = (await response.json()) as { error: string; error_attributes: object };
-      expect(body.error).toBe('record_invalid');
-      expect(JSON.stringify(body.error_attributes)).toContain(words);
+      await expectRefusedAndNothingStored(server, response, words!);
     }
-    expect(await server.services.storage.db.selectFrom('accounts').select('id').execute()).toEqual(
-      [],
-    );
   });
 
   it('connects: both wallets summed before pricing', async () => {
@@ -135,7 +110,7 @@ describe('a Bybit account: unified trading account + funding wallet', () => {
   it('prices move: the day profit is what they did', async () => {
     await movePrices('62500', '3125');
     // 0.6 × 62500 + 2 × 3125 + 100 = 37500 + 6250 + 100 = 43850
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '43850.0',
       btc_amount: '0.7016', // 43850 / 62500
       day_profit_usd: '8750.0', // 43850 − 35100
@@ -146,7 +121,7 @@ describe('a Bybit account: unified trading account + funding wallet', () => {
 
   it('a move from funding to the unified account is neither a transfer nor profit', async () => {
     bybit.moveBetweenWallets(KEY, 'BTC', '0.1', FUNDING_WALLET, 'spot');
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '43850.0',
       day_profit_usd: '8750.0',
     });
@@ -167,7 +142,7 @@ describe('a Bybit account: unified trading account + funding wallet', () => {
       timestamp: Date.now() - 1000,
       status: 'ok',
     });
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '46975.0',
       day_profit_usd: '8750.0',
       total_usd_profit: '8750.0',
@@ -183,7 +158,7 @@ describe('a Bybit account: unified trading account + funding wallet', () => {
       timestamp: Date.now() - 500,
       status: 'ok',
     });
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '40725.0',
       btc_amount: '0.6516', // 40725 / 62500
       day_profit_usd: '8750.0',
@@ -203,31 +178,13 @@ describe('a Bybit account: unified trading account + funding wallet', () => {
     // Every signed request is refused while the key's bound IPs leave us out.
     const refusal = { kind: 'answer', apiKey: KEY, status: 200, body: IP_MISMATCH } as const;
     bybit.fail({ ...refusal, times: Infinity });
-    const account = await server.services.accounts.findAny(id);
-    expect(await server.services.onDemand.syncNow(account)).toMatchObject({
-      status: 'failed',
-      kind: 'ip_refused',
-    });
-    expect(await server.services.accounts.render(id)).toMatchObject({
-      api_key_invalid: false,
-      is_locked: false,
-    });
-    expect((await accountDetails(server.services.storage, id)).last_sync_error).toContain('10010');
+    await expectFailedNotLocked(server, id, 'ip_refused', '10010');
     bybit.fail({ ...refusal, times: 0 }); // the key is bound to our IP again
-    expect((await server.services.onDemand.syncNow(account)).status).toBe('synced');
+    expect((await syncNow(server, id)).status).toBe('synced');
   });
 
   it('a key deleted at Bybit (10003) locks the account', async () => {
     bybit.revoke(KEY);
-    const account = await server.services.accounts.findAny(id);
-    expect(await server.services.onDemand.syncNow(account)).toMatchObject({
-      status: 'failed',
-      kind: 'credentials',
-    });
-    expect(await server.services.accounts.render(id)).toMatchObject({
-      api_key_invalid: true,
-      is_locked: true,
-      lock_reason: 'invalid_api_key',
-    });
+    await expectLockedAfterRevoke(server, id);
   });
 });

@@ -6,12 +6,15 @@ import {
   type FakeCoinbase,
 } from '../support/exchanges/coinbase-server.ts';
 import {
-  signedPost,
-  startTestServer,
-  userWithKey,
-  type Credentials,
-  type TestServer,
-} from '../support/server.ts';
+  connectAccount,
+  expectLockedAfterRevoke,
+  expectRefusedAndNothingStored,
+  loadBalances,
+  nextRound,
+  startMarketServer,
+  storedTransfers,
+} from '../support/exchange-sync.ts';
+import { type Credentials, type TestServer } from '../support/server.ts';
 
 // A Coinbase account end to end with a CDP API key as Coinbase hands it out: the key's name
 // (organizations/…/apiKeys/…) as the API key, its EC private key (PEM, line breaks kept) as the
@@ -19,7 +22,6 @@ import {
 // verifies; balances come from the Advanced Trade accounts, transfers from each currency's
 // account history. Every figure is checked by hand in the comments.
 
-const NEW = '/public/api/ver1/accounts/new';
 const TWO_HOURS_AGO = Date.now() - 2 * 60 * 60 * 1000;
 const key = newCoinbaseKey('5e1f6c2a-7d3b-4e8f-9a0b-1c2d3e4f5a6b');
 
@@ -39,34 +41,18 @@ beforeAll(async () => {
     secret: key.privateKey,
     balances: { BTC: { free: '0.4', locked: '0.1' }, ETH: { free: '2' }, USD: { free: '1000' } },
   });
-  server = await startTestServer({
-    OPENCOMMAS_EXCHANGE_URLS: JSON.stringify({ coinbase: cb.url }),
-    OPENCOMMAS_EXCHANGE_RATE_LIMITS: JSON.stringify({ coinbase: 0 }),
-    OPENCOMMAS_SYNC_INTERVAL: '1s',
-  });
-  caller = (
-    await userWithKey(server.services, { permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'] })
-  ).credentials;
+  ({ server, caller } = await startMarketServer('coinbase', cb));
 });
 afterAll(async () => {
   await server?.close();
   await cb?.close();
 });
 
-const nextRound = () => new Promise((resolve) => setTimeout(resolve, 1100));
-
 const connect = (apiKey: string, secret: string) =>
-  signedPost(server, NEW, caller, { type: 'coinbase', name: 'Coinbase', api_key: apiKey, secret });
-
-async function loadBalances(): Promise<Record<string, unknown>> {
-  const response = await signedPost(
-    server,
-    `/public/api/ver1/accounts/${id}/load_balances`,
-    caller,
+  connectAccount(
+    { server, caller },
+    { type: 'coinbase', name: 'Coinbase', api_key: apiKey, secret },
   );
-  expect(response.status).toBe(201);
-  return (await response.json()) as Record<string, unknown>;
-}
 
 describe('a Coinbase account with a CDP key', () => {
   it.each([
@@ -74,12 +60,7 @@ describe('a Coinbase account with a CDP key', () => {
     ['an unknown key name', newCoinbaseKey('gone').name, key.privateKey],
   ])('refuses %s with Coinbase’s 401 Unauthorized, storing nothing', async (_, name, pem) => {
     const response = await connect(name, pem);
-    expect(response.status).toBe(400);
-    const body = (await response.json()) as { error: string; error_attributes: object };
-    expect(body.error).toBe('record_invalid');
-    expect(JSON.stringify(body.error_attributes)).toContain('401 Unauthorized');
-    const rows = await server.services.storage.db.selectFrom('accounts').select('id').execute();
-    expect(rows).toEqual([]);
+    await expectRefusedAndNothingStored(server, response, '401 Unauthorized');
   });
 
   it('connects with the key name and the PEM private key: every account, priced', async () => {
@@ -107,7 +88,7 @@ describe('a Coinbase account with a CDP key', () => {
   it('a price move is profit', async () => {
     cb.setPrice('BTC/USD', '50000');
     await nextRound(); // past the connection's prices, shared for up to a round
-    const entity = await loadBalances();
+    const entity = await loadBalances({ server, caller }, id);
     expect(entity).toMatchObject({
       usd_amount: '30000.0', // 0.5 × 50000 + 4000 + 1000
       btc_amount: '0.6', // 30000 / 50000
@@ -136,7 +117,7 @@ describe('a Coinbase account with a CDP key', () => {
       timestamp: Date.now() - 1000,
       status: 'ok',
     });
-    const entity = await loadBalances();
+    const entity = await loadBalances({ server, caller }, id);
     expect(entity).toMatchObject({
       usd_amount: '31800.0', // 25000 + 3 × 2000 + 800
       btc_amount: '0.636', // 31800 / 50000
@@ -144,12 +125,7 @@ describe('a Coinbase account with a CDP key', () => {
       day_profit_usd_percentage: '18.66', // 5000 / (25000 + 2000 − 200) = 18.657 %
       total_usd_profit: '5000.0',
     });
-    const transfers = await server.services.storage.db
-      .selectFrom('transfers')
-      .select(['kind', 'asset', 'amount'])
-      .where('account_id', '=', id)
-      .orderBy('kind')
-      .execute();
+    const transfers = await storedTransfers(server, id, ['kind', 'asset', 'amount'], 'kind');
     expect(transfers).toEqual([
       { kind: 'deposit', asset: 'ETH', amount: '1' },
       { kind: 'withdrawal', asset: 'USD', amount: '200' },
@@ -183,7 +159,7 @@ describe('a Coinbase account with a CDP key', () => {
       amount: '0.05',
       timestamp: at,
     });
-    let entity = await loadBalances();
+    let entity = await loadBalances({ server, caller }, id);
     expect(entity).toMatchObject({
       usd_amount: '31890.0', // 25000 + 3.3 × 2000 + 290
       // 31890 − 25000 − 1800: the reward's 100 is profit and the fee's 10 a cost. Counted as
@@ -202,19 +178,14 @@ describe('a Coinbase account with a CDP key', () => {
       timestamp: Date.now() - 200,
       status: 'ok',
     });
-    entity = await loadBalances();
+    entity = await loadBalances({ server, caller }, id);
     expect(entity).toMatchObject({
       usd_amount: '30870.0', // 25000 + 2.79 × 2000 + 290
       // 30870 − 25000 − (2000 − 200 − 1000): the fee's 0.01 ETH (20) is a cost. Read as a
       // deposit the send would make it 3070.
       day_profit_usd: '5070.0',
     });
-    const transfers = await server.services.storage.db
-      .selectFrom('transfers')
-      .select(['kind', 'asset', 'amount', 'external_id'])
-      .where('account_id', '=', id)
-      .orderBy('external_id')
-      .execute();
+    const transfers = await storedTransfers(server, id);
     expect(transfers).toEqual([
       { kind: 'deposit', asset: 'ETH', amount: '1', external_id: 'deposit:eth-send-1' },
       { kind: 'withdrawal', asset: 'ETH', amount: '0.5', external_id: 'withdrawal:eth-out-1' },
@@ -224,13 +195,6 @@ describe('a Coinbase account with a CDP key', () => {
 
   it('locks the account when Coinbase stops accepting the key', async () => {
     cb.revoke(key.name);
-    const account = await server.services.accounts.findAny(id);
-    const outcome = await server.services.onDemand.syncNow(account);
-    expect(outcome).toMatchObject({ status: 'failed', kind: 'credentials' });
-    expect(await server.services.accounts.render(id)).toMatchObject({
-      api_key_invalid: true,
-      is_locked: true,
-      lock_reason: 'invalid_api_key',
-    });
+    await expectLockedAfterRevoke(server, id);
   });
 });

@@ -2,12 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountDetails } from '../../src/accounts/details.ts';
 import { IP_FORBIDDEN, startFakeGate, type FakeGate } from '../support/exchanges/gate-server.ts';
 import {
-  signedPost,
-  startTestServer,
-  userWithKey,
-  type Credentials,
-  type TestServer,
-} from '../support/server.ts';
+  connectAccount,
+  expectFailedNotLocked,
+  expectLockedAfterRevoke,
+  expectRefusedAndNothingStored,
+  loadBalances,
+  startMarketServer,
+  storedTransfers,
+  syncNow,
+} from '../support/exchange-sync.ts';
+import { type Credentials, type TestServer } from '../support/server.ts';
 
 // A Gate.io account end to end: connected through the 3Commas endpoint, read by ccxt's `gate`
 // (unmodified) from the Gate API v4 stand-in — its spot account — then prices move and money
@@ -15,7 +19,6 @@ import {
 // fee. Every figure is checked by hand in the comments.
 
 const HOUR = 60 * 60 * 1000;
-const NEW = '/public/api/ver1/accounts/new';
 const KEY = 'gate-key';
 const SECRET = 'gate-secret';
 
@@ -34,14 +37,7 @@ beforeAll(async () => {
     secret: SECRET,
     balances: { BTC: { free: '0.4', locked: '0.1' }, ETH: { free: '2' }, USDT: { free: '100' } },
   });
-  server = await startTestServer({
-    OPENCOMMAS_EXCHANGE_URLS: JSON.stringify({ gate_io: gate.url }),
-    OPENCOMMAS_EXCHANGE_RATE_LIMITS: JSON.stringify({ gate_io: 0 }),
-    OPENCOMMAS_SYNC_INTERVAL: '1s',
-  });
-  caller = (
-    await userWithKey(server.services, { permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'] })
-  ).credentials;
+  ({ server, caller } = await startMarketServer('gate_io', gate));
 });
 afterAll(async () => {
   await server?.close();
@@ -51,17 +47,7 @@ afterAll(async () => {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const connect = (api_key: string, secret: string) =>
-  signedPost(server, NEW, caller, { type: 'gate_io', name: 'Gate', api_key, secret });
-
-async function loadBalances(): Promise<Record<string, unknown>> {
-  const response = await signedPost(
-    server,
-    `/public/api/ver1/accounts/${id}/load_balances`,
-    caller,
-  );
-  expect(response.status).toBe(201);
-  return (await response.json()) as Record<string, unknown>;
-}
+  connectAccount({ server, caller }, { type: 'gate_io', name: 'Gate', api_key, secret });
 
 /** Prices of a new round (on-demand syncs share prices read within the last second or so). */
 async function movePrices(btc: string, eth: string): Promise<void> {
@@ -78,14 +64,8 @@ describe('a Gate.io account: its spot account', () => {
       [KEY, 'not-the-secret', 'Signature mismatch'], // 401 INVALID_SIGNATURE
     ]) {
       const response = await connect(apiKey!, secret!);
-      expect(response.status).toBe(400);
-      const body = (await response.json()) as { error: string; error_attributes: object };
-      expect(body.error).toBe('record_invalid');
-      expect(JSON.stringify(body.error_attributes)).toContain(words);
+      await expectRefusedAndNothingStored(server, response, words!);
     }
-    expect(await server.services.storage.db.selectFrom('accounts').select('id').execute()).toEqual(
-      [],
-    );
   });
 
   it('connects: free and locked counted, valued at the tickers', async () => {
@@ -111,7 +91,7 @@ describe('a Gate.io account: its spot account', () => {
   it('prices move: the day profit is what they did', async () => {
     await movePrices('62500', '3125');
     // 0.5 × 62500 + 2 × 3125 + 100 = 31250 + 6250 + 100 = 37600
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '37600.0',
       btc_amount: '0.6016', // 37600 / 62500
       day_profit_usd: '7500.0', // 37600 − 30100
@@ -132,7 +112,7 @@ describe('a Gate.io account: its spot account', () => {
       timestamp: Date.now() - 100,
       status: 'ok',
     });
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '40725.0',
       day_profit_usd: '7500.0',
       total_usd_profit: '7500.0',
@@ -150,7 +130,7 @@ describe('a Gate.io account: its spot account', () => {
       timestamp: Date.now() - 100,
       status: 'ok',
     });
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '34412.5',
       btc_amount: '0.5506', // 34412.5 / 62500
       // The fee is what it cost: 7500 − 0.001 × 62500 = 7437.5
@@ -161,12 +141,7 @@ describe('a Gate.io account: its spot account', () => {
       // In BTC: 0.5506 − 0.602 − (0.05 − 0.1) = −0.0014
       day_profit_btc: '-0.0014',
     });
-    const transfers = await server.services.storage.db
-      .selectFrom('transfers')
-      .select(['external_id', 'kind', 'asset', 'amount'])
-      .where('account_id', '=', id)
-      .orderBy('external_id')
-      .execute();
+    const transfers = await storedTransfers(server, id);
     expect(transfers).toEqual([
       { external_id: 'deposit:d5001', kind: 'deposit', asset: 'ETH', amount: '1' },
       { external_id: 'withdrawal:w7001', kind: 'withdrawal', asset: 'BTC', amount: '0.1' },
@@ -177,33 +152,13 @@ describe('a Gate.io account: its spot account', () => {
     // Every signed request is refused (ccxt's unified-mode probe swallows its own refusal).
     const refusal = { kind: 'answer', apiKey: KEY, status: 403, body: IP_FORBIDDEN } as const;
     gate.fail({ ...refusal, times: Infinity });
-    const account = await server.services.accounts.findAny(id);
-    expect(await server.services.onDemand.syncNow(account)).toMatchObject({
-      status: 'failed',
-      kind: 'ip_refused',
-    });
-    expect(await server.services.accounts.render(id)).toMatchObject({
-      api_key_invalid: false,
-      is_locked: false,
-    });
-    expect((await accountDetails(server.services.storage, id)).last_sync_error).toContain(
-      'IP_FORBIDDEN',
-    );
+    await expectFailedNotLocked(server, id, 'ip_refused', 'IP_FORBIDDEN');
     gate.fail({ ...refusal, times: 0 }); // the whitelist now includes us
-    expect((await server.services.onDemand.syncNow(account)).status).toBe('synced');
+    expect((await syncNow(server, id)).status).toBe('synced');
   });
 
   it('a key deleted at Gate (INVALID_KEY) locks the account', async () => {
     gate.revoke(KEY);
-    const account = await server.services.accounts.findAny(id);
-    expect(await server.services.onDemand.syncNow(account)).toMatchObject({
-      status: 'failed',
-      kind: 'credentials',
-    });
-    expect(await server.services.accounts.render(id)).toMatchObject({
-      api_key_invalid: true,
-      is_locked: true,
-      lock_reason: 'invalid_api_key',
-    });
+    await expectLockedAfterRevoke(server, id);
   });
 });

@@ -2,12 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountDetails } from '../../src/accounts/details.ts';
 import { startFakeKraken, type FakeKraken } from '../support/exchanges/kraken-server.ts';
 import {
-  signedPost,
-  startTestServer,
-  userWithKey,
-  type Credentials,
-  type TestServer,
-} from '../support/server.ts';
+  connectAccount,
+  expectLockedAfterRevoke,
+  expectRefusedAndNothingStored,
+  loadBalances,
+  nextRound,
+  startMarketServer,
+  storedTransfers,
+} from '../support/exchange-sync.ts';
+import { type Credentials, type TestServer } from '../support/server.ts';
 
 // A Kraken account end to end: connected through the 3Commas endpoint, read by ccxt's `kraken`
 // (unmodified) from the Kraken stand-in, which names assets Kraken's way (XXBT, XETH, ZUSD) and
@@ -16,7 +19,6 @@ import {
 // figure is checked by hand in the comments.
 
 const HOUR = 60 * 60 * 1000;
-const NEW = '/public/api/ver1/accounts/new';
 const KEY = 'kraken-key';
 // Kraken's secrets are Base64: the signature is keyed with the decoded bytes.
 const SECRET = Buffer.from('kraken-secret').toString('base64');
@@ -44,14 +46,7 @@ beforeAll(async () => {
       'ETH2.S': { free: '1' }, // staked ether
     },
   });
-  server = await startTestServer({
-    OPENCOMMAS_EXCHANGE_URLS: JSON.stringify({ kraken: kraken.url }),
-    OPENCOMMAS_EXCHANGE_RATE_LIMITS: JSON.stringify({ kraken: 0 }),
-    OPENCOMMAS_SYNC_INTERVAL: '1s',
-  });
-  caller = (
-    await userWithKey(server.services, { permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'] })
-  ).credentials;
+  ({ server, caller } = await startMarketServer('kraken', kraken));
 });
 afterAll(async () => {
   await server?.close();
@@ -59,17 +54,7 @@ afterAll(async () => {
 });
 
 const connect = (api_key: string, secret: string) =>
-  signedPost(server, NEW, caller, { type: 'kraken', name: 'Kraken', api_key, secret });
-
-async function loadBalances(): Promise<Record<string, unknown>> {
-  const response = await signedPost(
-    server,
-    `/public/api/ver1/accounts/${id}/load_balances`,
-    caller,
-  );
-  expect(response.status).toBe(201);
-  return (await response.json()) as Record<string, unknown>;
-}
+  connectAccount({ server, caller }, { type: 'kraken', name: 'Kraken', api_key, secret });
 
 /** Prices of a new round (on-demand syncs share prices read within the last second or so). */
 async function movePrices(btc: string, eth: string, dot: string): Promise<void> {
@@ -77,16 +62,10 @@ async function movePrices(btc: string, eth: string, dot: string): Promise<void> 
   kraken.setPrice('BTC/USD', btc, at);
   kraken.setPrice('ETH/USD', eth, at);
   kraken.setPrice('DOT/USD', dot, at);
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await nextRound();
 }
 
-const transfers = () =>
-  server.services.storage.db
-    .selectFrom('transfers')
-    .select(['external_id', 'kind', 'asset', 'amount'])
-    .where('account_id', '=', id)
-    .orderBy('external_id')
-    .execute();
+const transfers = () => storedTransfers(server, id);
 
 describe('a Kraken account: its codes, staked and earning balances', () => {
   it("refuses keys Kraken rejects, in Kraken's words, as record_invalid", async () => {
@@ -95,14 +74,8 @@ describe('a Kraken account: its codes, staked and earning balances', () => {
       [KEY, Buffer.from('not-the-secret').toString('base64'), 'EAPI:Invalid signature'],
     ] as const) {
       const response = await connect(apiKey, secret);
-      expect(response.status).toBe(400);
-      const body = (await response.json()) as { error: string; error_attributes: object };
-      expect(body.error).toBe('record_invalid');
-      expect(JSON.stringify(body.error_attributes)).toContain(words);
+      await expectRefusedAndNothingStored(server, response, words);
     }
-    expect(await server.services.storage.db.selectFrom('accounts').select('id').execute()).toEqual(
-      [],
-    );
   });
 
   it('connects: staked and earning amounts count as their asset', async () => {
@@ -130,7 +103,7 @@ describe('a Kraken account: its codes, staked and earning balances', () => {
   it('prices move: the day profit is what they did', async () => {
     await movePrices('62500', '3125', '6');
     // 0.6 × 62500 + 100 × 6 + 1 × 3125 + 1000 = 37500 + 600 + 3125 + 1000 = 42225
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '42225.0',
       btc_amount: '0.6756', // 42225 / 62500
       day_profit_usd: '8225.0', // 42225 − 34000
@@ -142,7 +115,7 @@ describe('a Kraken account: its codes, staked and earning balances', () => {
   it('staking more (DOT to DOT.S) is neither a transfer nor profit', async () => {
     kraken.setBalance(KEY, 'DOT', '0');
     kraken.setBalance(KEY, 'DOT.S', '100');
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '42225.0',
       day_profit_usd: '8225.0',
     });
@@ -159,7 +132,7 @@ describe('a Kraken account: its codes, staked and earning balances', () => {
       timestamp: Date.now() - 1000,
       status: 'ok',
     });
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '45350.0',
       day_profit_usd: '8225.0',
       total_usd_profit: '8225.0',
@@ -174,7 +147,7 @@ describe('a Kraken account: its codes, staked and earning balances', () => {
       timestamp: Date.now() - 500,
       status: 'ok',
     });
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '39100.0',
       btc_amount: '0.6256', // 39100 / 62500
       day_profit_usd: '8225.0',
@@ -197,16 +170,7 @@ describe('a Kraken account: its codes, staked and earning balances', () => {
 
   it('a key deleted at Kraken (EAPI:Invalid key) locks the account', async () => {
     kraken.revoke(KEY);
-    const account = await server.services.accounts.findAny(id);
-    expect(await server.services.onDemand.syncNow(account)).toMatchObject({
-      status: 'failed',
-      kind: 'credentials',
-    });
-    expect(await server.services.accounts.render(id)).toMatchObject({
-      api_key_invalid: true,
-      is_locked: true,
-      lock_reason: 'invalid_api_key',
-    });
+    await expectLockedAfterRevoke(server, id);
     expect((await accountDetails(server.services.storage, id)).last_sync_error).toContain(
       'EAPI:Invalid key',
     );

@@ -2,12 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountDetails } from '../../src/accounts/details.ts';
 import { startFakeKucoin, type FakeKucoin } from '../support/exchanges/kucoin-server.ts';
 import {
-  signedPost,
-  startTestServer,
-  userWithKey,
-  type Credentials,
-  type TestServer,
-} from '../support/server.ts';
+  connectAccount,
+  expectFailedNotLocked,
+  expectLockedAfterRevoke,
+  expectRefusedAndNothingStored,
+  loadBalances,
+  nextRound,
+  startMarketServer,
+  storedTransfers,
+  syncNow,
+} from '../support/exchange-sync.ts';
+import { type Credentials, type TestServer } from '../support/server.ts';
 
 // A KuCoin account end to end: connected through the 3Commas endpoint with key, secret and
 // passphrase, read by ccxt's `kucoin` (unmodified) from the KuCoin stand-in — the main, trade
@@ -15,7 +20,6 @@ import {
 // moves between accounts. Every figure is checked by hand in the comments.
 
 const HOUR = 60 * 60 * 1000;
-const NEW = '/public/api/ver1/accounts/new';
 const KEY = 'kucoin-key';
 const SECRET = 'kucoin-secret';
 const PASSPHRASE = 'kucoin-passphrase';
@@ -44,14 +48,7 @@ beforeAll(async () => {
       trade_hf: { BTC: { free: '0.1' } }, // 0.1 BTC in the high-frequency trade account
     },
   });
-  server = await startTestServer({
-    OPENCOMMAS_EXCHANGE_URLS: JSON.stringify({ kucoin: kucoin.url }),
-    OPENCOMMAS_EXCHANGE_RATE_LIMITS: JSON.stringify({ kucoin: 0 }),
-    OPENCOMMAS_SYNC_INTERVAL: '1s',
-  });
-  caller = (
-    await userWithKey(server.services, { permissions: ['ACCOUNTS_READ', 'ACCOUNTS_WRITE'] })
-  ).credentials;
+  ({ server, caller } = await startMarketServer('kucoin', kucoin));
 });
 afterAll(async () => {
   await server?.close();
@@ -59,39 +56,26 @@ afterAll(async () => {
 });
 
 const connect = (api_key: string, secret: string, passphrase?: string) =>
-  signedPost(server, NEW, caller, {
-    type: 'kucoin',
-    name: 'KuCoin',
-    api_key,
-    secret,
-    ...(passphrase === undefined ? {} : { passphrase }),
-  });
-
-async function loadBalances(): Promise<Record<string, unknown>> {
-  const response = await signedPost(
-    server,
-    `/public/api/ver1/accounts/${id}/load_balances`,
-    caller,
+  connectAccount(
+    { server, caller },
+    {
+      type: 'kucoin',
+      name: 'KuCoin',
+      api_key,
+      secret,
+      ...(passphrase === undefined ? {} : { passphrase }),
+    },
   );
-  expect(response.status).toBe(201);
-  return (await response.json()) as Record<string, unknown>;
-}
 
 /** Prices of a new round (on-demand syncs share prices read within the last second or so). */
 async function movePrices(btc: string, eth: string): Promise<void> {
   const at = Date.now() - 2 * HOUR; // the candles around later transfers hold these prices
   kucoin.setPrice('BTC/USDT', btc, at);
   kucoin.setPrice('ETH/USDT', eth, at);
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await nextRound();
 }
 
-const transfers = () =>
-  server.services.storage.db
-    .selectFrom('transfers')
-    .select(['external_id', 'kind', 'asset', 'amount'])
-    .where('account_id', '=', id)
-    .orderBy('external_id')
-    .execute();
+const transfers = () => storedTransfers(server, id);
 
 describe('a KuCoin account: main + trade (+ trade_hf)', () => {
   it("refuses keys KuCoin rejects, in KuCoin's words, as record_invalid", async () => {
@@ -101,11 +85,7 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
       // The passphrase travels HMAC'd with the secret: a wrong secret fails there first.
       [KEY, 'not-the-secret', PASSPHRASE, 'Invalid KC-API-PASSPHRASE'],
     ] as const) {
-      const response = await connect(apiKey, secret, passphrase);
-      expect(response.status).toBe(400);
-      const body = (await response.json()) as { error: string; error_attributes: object };
-      expect(body.error).toBe('record_invalid');
-      expect(JSON.stringify(body.error_attributes)).toContain(words);
+      await expectRefusedAndNothingStored(server, await connect(apiKey, secret, passphrase), words);
     }
     // KuCoin keys come with a passphrase: without one, nothing is asked of KuCoin.
     const without = await connect(KEY, SECRET);
@@ -151,7 +131,7 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
   it('prices move: the day profit is what they did', async () => {
     await movePrices('62500', '3125');
     // 0.6 × 62500 + 2 × 3125 + 100 = 37500 + 6250 + 100 = 43850
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '43850.0',
       btc_amount: '0.7016', // 43850 / 62500
       day_profit_usd: '8750.0', // 43850 − 35100
@@ -162,7 +142,7 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
 
   it('a move from main to trade is neither a transfer nor profit', async () => {
     kucoin.moveBetweenWallets(KEY, 'ETH', '0.5', 'main', 'spot'); // 'spot' serves KuCoin's trade
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '43850.0',
       day_profit_usd: '8750.0',
     });
@@ -184,7 +164,7 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
       timestamp: Date.now() - 1000,
       status: 'ok',
     });
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '46975.0',
       day_profit_usd: '8750.0',
       total_usd_profit: '8750.0',
@@ -200,7 +180,7 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
       timestamp: Date.now() - 500,
       status: 'ok',
     });
-    expect(await loadBalances()).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '40725.0',
       btc_amount: '0.6516', // 40725 / 62500
       day_profit_usd: '8750.0',
@@ -236,12 +216,18 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
     await waitUntil(at(5));
     for (let n = 1; n <= 5; n += 1) deposit(n);
     kucoin.setBalance(KEY, 'BTC', '0.45', '0.1');
-    expect(await loadBalances()).toMatchObject({ usd_amount: '43850.0', day_profit_usd: '8750.0' });
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
+      usd_amount: '43850.0',
+      day_profit_usd: '8750.0',
+    });
     // Four more (two pages again) before the next read: 0.04 × 62500 = 2500; 43850 + 2500 = 46350.
     await waitUntil(at(9));
     for (let n = 6; n <= 9; n += 1) deposit(n);
     kucoin.setBalance(KEY, 'BTC', '0.49', '0.1');
-    expect(await loadBalances()).toMatchObject({ usd_amount: '46350.0', day_profit_usd: '8750.0' });
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
+      usd_amount: '46350.0',
+      day_profit_usd: '8750.0',
+    });
     const paged = (await transfers()).filter((t) => t.external_id?.startsWith('deposit:0xkc-page'));
     expect(paged.map((t) => t.external_id).sort()).toEqual(
       [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `deposit:0xkc-page-${n}`),
@@ -255,30 +241,12 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
       status: 403,
       body: { code: '400006', msg: 'Invalid request ip, the current clientIp is:127.0.0.1' },
     });
-    const account = await server.services.accounts.findAny(id);
-    expect(await server.services.onDemand.syncNow(account)).toMatchObject({
-      status: 'failed',
-      kind: 'ip_refused',
-    });
-    expect(await server.services.accounts.render(id)).toMatchObject({
-      api_key_invalid: false,
-      is_locked: false,
-    });
-    expect((await accountDetails(server.services.storage, id)).last_sync_error).toContain('400006');
-    expect((await server.services.onDemand.syncNow(account)).status).toBe('synced');
+    await expectFailedNotLocked(server, id, 'ip_refused', '400006');
+    expect((await syncNow(server, id)).status).toBe('synced');
   });
 
   it('a key deleted at KuCoin (400003) locks the account', async () => {
     kucoin.revoke(KEY);
-    const account = await server.services.accounts.findAny(id);
-    expect(await server.services.onDemand.syncNow(account)).toMatchObject({
-      status: 'failed',
-      kind: 'credentials',
-    });
-    expect(await server.services.accounts.render(id)).toMatchObject({
-      api_key_invalid: true,
-      is_locked: true,
-      lock_reason: 'invalid_api_key',
-    });
+    await expectLockedAfterRevoke(server, id);
   });
 });
