@@ -1,16 +1,13 @@
 import ccxt, { type Exchange } from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withOrigin } from '../../src/exchanges/origins.ts';
-import { findMarket } from '../../src/markets/index.ts';
+import { ccxtClient, ccxtConnector, rejection, withLentMarkets } from '../support/ccxt-client.ts';
 import { startFakeBinance, type FakeBinance } from '../support/exchanges/binance-server.ts';
 
 // ccxt's `binanceus` is ccxt's `binance` on api.binance.us: the same /api/v3 and /sapi/v1
 // paths, signing and error codes. This pins that, with the catalog's options, it asks for
 // nothing the Binance stand-in does not serve, so Binance.US is tested against that stand-in.
 
-const CONNECTOR = findMarket('binance_us')?.connector;
-if (CONNECTOR?.type !== 'ccxt') throw new Error('binance_us is not a ccxt market');
-const OPTIONS = CONNECTOR.options ?? {};
+const CONNECTOR = ccxtConnector('binance_us');
 const WALLETS = CONNECTOR.wallets;
 const DAY = 24 * 60 * 60 * 1000;
 const HOUR = 60 * 60 * 1000;
@@ -25,16 +22,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-function client(credentials: { apiKey?: string; secret?: string } = {}): Exchange {
-  const exchange = new ccxt.binanceus({
-    ...credentials,
-    timeout: 500,
-    enableRateLimit: false,
-    options: { ...OPTIONS },
-  });
-  exchange.urls.api = withOrigin(exchange.urls.api, server.url) as typeof exchange.urls.api;
-  return exchange;
-}
+const client = (credentials: { apiKey?: string; secret?: string } = {}): Exchange =>
+  ccxtClient('binance_us', server.url, credentials);
 
 function account(): { apiKey: string; secret: string } {
   keys += 1;
@@ -46,23 +35,8 @@ function account(): { apiKey: string; secret: string } {
   return credentials;
 }
 
-async function ready(credentials = account()): Promise<Exchange> {
-  const shared = client();
-  await shared.loadMarkets();
-  const exchange = client(credentials);
-  exchange.setMarkets(shared.markets, shared.currencies as never);
-  server.resetStats();
-  return exchange;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+const ready = (credentials = account()): Promise<Exchange> =>
+  withLentMarkets(client, credentials, server);
 
 describe('ccxt binanceus against the Binance stand-in', () => {
   it('reads one wallet, spot, as the catalog says', () => {

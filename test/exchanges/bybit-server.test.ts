@@ -1,7 +1,6 @@
 import ccxt, { type Exchange } from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withOrigin } from '../../src/exchanges/origins.ts';
-import { findMarket } from '../../src/markets/index.ts';
+import { ccxtClient, ccxtConnector, rejection, withLentMarkets } from '../support/ccxt-client.ts';
 import {
   FUNDING_WALLET,
   IP_MISMATCH,
@@ -13,9 +12,7 @@ import {
 // which paths each read costs, what ccxt parses from the answers, and every refusal in Bybit's
 // own retCode and HTTP status, as ccxt classes it.
 
-const CONNECTOR = findMarket('bybit_spot')?.connector;
-if (CONNECTOR?.type !== 'ccxt') throw new Error('bybit_spot is not a ccxt market');
-const OPTIONS = CONNECTOR.options ?? {};
+const CONNECTOR = ccxtConnector('bybit_spot');
 const [UNIFIED, FUNDING] = CONNECTOR.wallets;
 const DAY = 24 * 60 * 60 * 1000;
 const HOUR = 60 * 60 * 1000;
@@ -30,16 +27,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-function client(credentials: { apiKey?: string; secret?: string } = {}): Exchange {
-  const exchange = new ccxt.bybit({
-    ...credentials,
-    timeout: 500,
-    enableRateLimit: false,
-    options: { ...OPTIONS },
-  });
-  exchange.urls.api = withOrigin(exchange.urls.api, server.url) as typeof exchange.urls.api;
-  return exchange;
-}
+const client = (credentials: { apiKey?: string; secret?: string } = {}): Exchange =>
+  ccxtClient('bybit_spot', server.url, credentials);
 
 /** A fresh account: 0.5 + 0.25 locked BTC trading, 100 USDT and 1 BTC in funding. */
 function account(): { apiKey: string; secret: string } {
@@ -54,23 +43,8 @@ function account(): { apiKey: string; secret: string } {
 }
 
 /** A keyed instance with markets loaded by a keyless one, as the product lends them. */
-async function ready(credentials = account()): Promise<Exchange> {
-  const shared = client();
-  await shared.loadMarkets();
-  const exchange = client(credentials);
-  exchange.setMarkets(shared.markets, shared.currencies as never);
-  server.resetStats();
-  return exchange;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+const ready = (credentials = account()): Promise<Exchange> =>
+  withLentMarkets(client, credentials, server);
 
 describe('what ccxt reads from the Bybit stand-in', () => {
   it('spot markets only, from one public request', async () => {
@@ -270,13 +244,12 @@ describe("Bybit's refusals, as ccxt classes them", () => {
     });
     try {
       limited.addAccount('busy', { secret: 's' });
-      const exchange = new ccxt.bybit({
+      // ccxt's own timeout (10 s), as this test always had.
+      const exchange = ccxtClient('bybit_spot', limited.url, {
         apiKey: 'busy',
         secret: 's',
-        enableRateLimit: false,
-        options: { ...OPTIONS },
+        timeout: 10_000,
       });
-      exchange.urls.api = withOrigin(exchange.urls.api, limited.url) as typeof exchange.urls.api;
       await exchange.loadMarkets();
       // A second signed request within the same second is one too many.
       const error = await rejection(exchange.fetchDeposits().then(() => exchange.fetchDeposits()));

@@ -1,16 +1,13 @@
 import ccxt, { type Exchange } from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withOrigin } from '../../src/exchanges/origins.ts';
-import { findMarket } from '../../src/markets/index.ts';
+import { ccxtClient, ccxtConnector, rejection, withLentMarkets } from '../support/ccxt-client.ts';
 import { IP_FORBIDDEN, startFakeGate, type FakeGate } from '../support/exchanges/gate-server.ts';
 
 // ccxt's `gate`, unmodified and with the catalog's options, against the Gate API v4 stand-in:
 // which paths each read costs, what ccxt parses from the answers, and every refusal in Gate's
 // own label and HTTP status, as ccxt classes it.
 
-const CONNECTOR = findMarket('gate_io')?.connector;
-if (CONNECTOR?.type !== 'ccxt') throw new Error('gate_io is not a ccxt market');
-const OPTIONS = CONNECTOR.options ?? {};
+const CONNECTOR = ccxtConnector('gate_io');
 const [SPOT] = CONNECTOR.wallets;
 const DAY = 24 * 60 * 60 * 1000;
 const HOUR = 60 * 60 * 1000;
@@ -27,16 +24,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-function client(credentials: { apiKey?: string; secret?: string } = {}): Exchange {
-  const exchange = new ccxt.gate({
-    ...credentials,
-    timeout: 500,
-    enableRateLimit: false,
-    options: { ...OPTIONS },
-  });
-  exchange.urls.api = withOrigin(exchange.urls.api, server.url) as typeof exchange.urls.api;
-  return exchange;
-}
+const client = (credentials: { apiKey?: string; secret?: string } = {}): Exchange =>
+  ccxtClient('gate_io', server.url, credentials);
 
 /** A fresh account: 0.5 + 0.25 locked BTC and 1000 USDT on spot. */
 function account(): { apiKey: string; secret: string } {
@@ -50,23 +39,8 @@ function account(): { apiKey: string; secret: string } {
 }
 
 /** A keyed instance with markets loaded by a keyless one, as the product lends them. */
-async function ready(credentials = account()): Promise<Exchange> {
-  const shared = client();
-  await shared.loadMarkets();
-  const exchange = client(credentials);
-  exchange.setMarkets(shared.markets, shared.currencies as never);
-  server.resetStats();
-  return exchange;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+const ready = (credentials = account()): Promise<Exchange> =>
+  withLentMarkets(client, credentials, server);
 
 describe('what ccxt reads from the Gate stand-in', () => {
   it('spot markets only: currencies, spot pairs and margin pairs, all public', async () => {
@@ -235,13 +209,12 @@ describe("Gate's refusals, as ccxt classes them", () => {
     });
     try {
       limited.addAccount('busy', { secret: 's' });
-      const exchange = new ccxt.gate({
+      // ccxt's own timeout (10 s), as this test always had.
+      const exchange = ccxtClient('gate_io', limited.url, {
         apiKey: 'busy',
         secret: 's',
-        enableRateLimit: false,
-        options: { ...OPTIONS },
+        timeout: 10_000,
       });
-      exchange.urls.api = withOrigin(exchange.urls.api, limited.url) as typeof exchange.urls.api;
       await exchange.loadMarkets(); // with keys: one signed account/detail request
       const error = await rejection(exchange.fetchDeposits());
       expect(error.constructor).toBe(ccxt.RateLimitExceeded);

@@ -2,8 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import ccxt, { type Exchange } from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyCcxtError } from '../../src/exchanges/failures.ts';
-import { withOrigin } from '../../src/exchanges/origins.ts';
-import { findMarket } from '../../src/markets/index.ts';
+import { ccxtClient, rejection, withLentMarkets } from '../support/ccxt-client.ts';
 import { startFakeKraken, type FakeKraken } from '../support/exchanges/kraken-server.ts';
 
 // ccxt's `kraken`, unmodified and with the catalog's options, against the Kraken stand-in: which
@@ -11,9 +10,6 @@ import { startFakeKraken, type FakeKraken } from '../support/exchanges/kraken-se
 // them, the history params (asset, start, end, cursor), API-Sign checked exactly with an
 // increasing nonce, and every refusal in Kraken's own words, as ccxt and we classify it.
 
-const CONNECTOR = findMarket('kraken')?.connector;
-if (CONNECTOR?.type !== 'ccxt') throw new Error('kraken is not a ccxt market');
-const OPTIONS = CONNECTOR.options ?? {};
 const HOUR = 60 * 60 * 1000;
 
 let server: FakeKraken;
@@ -30,16 +26,8 @@ afterAll(async () => {
 
 type Credentials = { apiKey: string; secret: string };
 
-function client(credentials: Partial<Credentials> = {}): Exchange {
-  const exchange = new ccxt.kraken({
-    ...credentials,
-    timeout: 500,
-    enableRateLimit: false,
-    options: { ...OPTIONS },
-  });
-  exchange.urls.api = withOrigin(exchange.urls.api, server.url) as typeof exchange.urls.api;
-  return exchange;
-}
+const client = (credentials: Partial<Credentials> = {}): Exchange =>
+  ccxtClient('kraken', server.url, credentials);
 
 /** A fresh account: 0.5 + 0.25 BTC in orders, 1000 USD, 10 DOT staked, 0.1 BTC earning. */
 function account(): Credentials {
@@ -62,23 +50,8 @@ function account(): Credentials {
 }
 
 /** A keyed instance with markets loaded by a keyless one, as the product lends them. */
-async function ready(credentials: Credentials = account()): Promise<Exchange> {
-  const shared = client();
-  await shared.loadMarkets();
-  const exchange = client(credentials);
-  exchange.setMarkets(shared.markets, shared.currencies as never);
-  server.resetStats();
-  return exchange;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+const ready = (credentials: Credentials = account()): Promise<Exchange> =>
+  withLentMarkets(client, credentials, server);
 
 describe('what ccxt reads from the Kraken stand-in', () => {
   it("Assets and AssetPairs: Kraken's codes read as BTC, ETH and USD", async () => {

@@ -2,8 +2,7 @@ import { createHmac } from 'node:crypto';
 import ccxt, { type Exchange } from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyCcxtError } from '../../src/exchanges/failures.ts';
-import { withOrigin } from '../../src/exchanges/origins.ts';
-import { findMarket } from '../../src/markets/index.ts';
+import { ccxtClient, ccxtConnector, rejection, withLentMarkets } from '../support/ccxt-client.ts';
 import { startFakeKucoin, type FakeKucoin } from '../support/exchanges/kucoin-server.ts';
 
 // ccxt's `kucoin`, unmodified and with the catalog's options, against the KuCoin stand-in: which
@@ -11,9 +10,7 @@ import { startFakeKucoin, type FakeKucoin } from '../support/exchanges/kucoin-se
 // paged history, candles), the signature and passphrase checked exactly, and every refusal in
 // KuCoin's own code and HTTP status, as ccxt classes it and as we classify it.
 
-const CONNECTOR = findMarket('kucoin')?.connector;
-if (CONNECTOR?.type !== 'ccxt') throw new Error('kucoin is not a ccxt market');
-const OPTIONS = CONNECTOR.options ?? {};
+const CONNECTOR = ccxtConnector('kucoin');
 const HOUR = 60 * 60 * 1000;
 
 let server: FakeKucoin;
@@ -28,16 +25,8 @@ afterAll(async () => {
 
 type Credentials = { apiKey: string; secret: string; password: string };
 
-function client(credentials: Partial<Credentials> = {}): Exchange {
-  const exchange = new ccxt.kucoin({
-    ...credentials,
-    timeout: 500,
-    enableRateLimit: false,
-    options: { ...OPTIONS },
-  });
-  exchange.urls.api = withOrigin(exchange.urls.api, server.url) as typeof exchange.urls.api;
-  return exchange;
-}
+const client = (credentials: Partial<Credentials> = {}): Exchange =>
+  ccxtClient('kucoin', server.url, credentials);
 
 /** A fresh account: 0.5 + 0.25 locked BTC to trade, 2 ETH in main, 100 USDT in trade_hf. */
 function account(): Credentials {
@@ -57,23 +46,8 @@ function account(): Credentials {
 }
 
 /** A keyed instance with markets loaded by a keyless one, as the product lends them. */
-async function ready(credentials: Credentials = account()): Promise<Exchange> {
-  const shared = client();
-  await shared.loadMarkets();
-  const exchange = client(credentials);
-  exchange.setMarkets(shared.markets, shared.currencies as never);
-  server.resetStats();
-  return exchange;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+const ready = (credentials: Credentials = account()): Promise<Exchange> =>
+  withLentMarkets(client, credentials, server);
 
 describe('what ccxt reads from the KuCoin stand-in', () => {
   it('spot symbols and currencies, two public requests without the fee tickers', async () => {
