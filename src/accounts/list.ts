@@ -37,11 +37,7 @@ export class AccountLister {
     if (cached) return cached;
 
     const ticket = this.cache.ticket();
-    const user = await this.storage.db
-      .selectFrom('users')
-      .select('display_currency')
-      .where('id', '=', userId)
-      .executeTakeFirstOrThrow();
+    const currency = await this.displayCurrencyOf(userId);
     const rows = await this.storage.db
       .selectFrom('accounts')
       .selectAll()
@@ -58,7 +54,6 @@ export class AccountLister {
       .limit(query.per_page)
       .offset((query.page - 1) * query.per_page)
       .execute();
-    const currency = user.display_currency as DisplayCurrency;
     const { entities, validUntil } = await renderAccounts(
       this.storage,
       rows,
@@ -78,21 +73,26 @@ export class AccountLister {
     const cached = this.cache.get(userId, SUMMARY_KEY, now);
     if (cached) return cached;
     const ticket = this.cache.ticket();
+    const currency = await this.displayCurrencyOf(userId);
+    const { entity, validUntil } = await renderSummary(
+      this.storage,
+      userId,
+      currency,
+      new Date(now),
+    );
+    const body = Buffer.from(serializeSummary(entity));
+    this.cache.set(userId, ticket, SUMMARY_KEY, body, validUntil ?? Number.POSITIVE_INFINITY, now);
+    return body;
+  }
+
+  private async displayCurrencyOf(userId: number): Promise<DisplayCurrency> {
     const user = await this.storage.db
       .selectFrom('users')
       .select('display_currency')
       .where('id', '=', userId)
       .executeTakeFirst();
     if (!user) throw notFound(`User ${userId}`);
-    const { entity, validUntil } = await renderSummary(
-      this.storage,
-      userId,
-      user.display_currency as DisplayCurrency,
-      new Date(now),
-    );
-    const body = Buffer.from(serializeSummary(entity));
-    this.cache.set(userId, ticket, SUMMARY_KEY, body, validUntil ?? Number.POSITIVE_INFINITY, now);
-    return body;
+    return user.display_currency as DisplayCurrency;
   }
 }
 

@@ -231,18 +231,8 @@ export class ExchangeConnector {
     timeframe: string,
     open: number,
   ): Promise<string | null> {
-    const candles = await withRetry(
-      () =>
-        this.clients.withPublicClient(async (client) => {
-          try {
-            return await client.fetchOHLCV(symbol, timeframe, open, 1);
-          } catch (error) {
-            throw await this.classify(error, client);
-          }
-        }),
-      (error) => classifyCcxtError(error),
-      this.retry,
-      (delay) => void this.clients.pause(Date.now() + delay, 'rate limited'),
+    const candles = await this.publicRequest((client) =>
+      client.fetchOHLCV(symbol, timeframe, open, 1),
     );
     const candle = candles.find((row) => row[0] === open);
     return toDecimal(candle?.[4]) ?? null;
@@ -257,19 +247,7 @@ export class ExchangeConnector {
     const publicClient = await this.clients.publicClient();
     const symbols = assets && pricingSymbols(publicClient.markets ?? {}, assets);
     if (symbols?.length === 0) return []; // nothing here can price them: no request
-    const tickers = await withRetry(
-      () =>
-        this.clients.withPublicClient(async (client) => {
-          try {
-            return await client.fetchTickers(symbols);
-          } catch (error) {
-            throw await this.classify(error, client);
-          }
-        }),
-      (error) => classifyCcxtError(error),
-      this.retry,
-      (delay) => void this.clients.pause(Date.now() + delay, 'rate limited'),
-    );
+    const tickers = await this.publicRequest((client) => client.fetchTickers(symbols));
     if (Object.keys(tickers).length === 0) {
       // An unreadable or empty answer must not become a round of "no prices".
       throw new SourceError('unavailable', `${publicClient.id}: no tickers`);
@@ -310,19 +288,7 @@ export class ExchangeConnector {
 
   /** A public request, paced on the IP's budget, classified, paused and retried as tickers are. */
   private publicRequest<T>(work: (client: Exchange) => Promise<T>): Promise<T> {
-    return withRetry(
-      () =>
-        this.clients.withPublicClient(async (client) => {
-          try {
-            return await work(client);
-          } catch (error) {
-            throw await this.classify(error, client);
-          }
-        }),
-      (error) => classifyCcxtError(error),
-      this.retry,
-      (delay) => void this.clients.pause(Date.now() + delay, 'rate limited'),
-    );
+    return this.request((attempt) => this.clients.withPublicClient(attempt), work);
   }
 
   /** The account's deposit address for `code` (on `network`, the exchange's id), with its keys. */
@@ -357,9 +323,20 @@ export class ExchangeConnector {
     credentials: ExchangeCredentials,
     work: (client: Exchange) => Promise<T>,
   ): Promise<T> {
+    return this.request((attempt) => this.clients.withCredentials(credentials, attempt), work);
+  }
+
+  /**
+   * One request on a client `lend` provides: its failure classified (pushback paused for every
+   * caller), retried by the policy, and a short wait asked for held by the whole exchange.
+   */
+  private request<T>(
+    lend: (attempt: (client: Exchange) => Promise<T>) => Promise<T>,
+    work: (client: Exchange) => Promise<T>,
+  ): Promise<T> {
     return withRetry(
       () =>
-        this.clients.withCredentials(credentials, async (client) => {
+        lend(async (client) => {
           try {
             return await work(client);
           } catch (error) {
