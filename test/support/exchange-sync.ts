@@ -59,6 +59,12 @@ export function connectAccount(
   return signedPost(server, NEW, caller, { ...account });
 }
 
+/** A connection accepted: 201 and the account entity. */
+export async function connected(response: Response): Promise<Record<string, unknown>> {
+  expect(response.status).toBe(201);
+  return (await response.json()) as Record<string, unknown>;
+}
+
 /** POST accounts/{id}/load_balances, signed by the caller: 201 and the account entity. */
 export async function loadBalances(
   { server, caller }: MarketServer,
@@ -96,6 +102,12 @@ export async function storedTransfers<C extends TransferColumn = TransferColumn>
         C
       >,
   );
+}
+
+/** The account's holdings as [asset, amount, wallets], as account show lists them. */
+export async function holdings(server: TestServer, id: number) {
+  const details = await accountDetails(server.services.storage, id);
+  return details.holdings.map((h) => [h.asset, h.amount, h.wallets]);
 }
 
 /** Waits out a sync round (1 s): on-demand syncs share prices read within the last second or so. */

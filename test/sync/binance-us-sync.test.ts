@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountDetails } from '../../src/accounts/details.ts';
 import { startFakeBinance, type FakeBinance } from '../support/exchanges/binance-server.ts';
 import {
   connectAccount,
+  connected,
   expectFailedNotLocked,
   expectLockedAfterRevoke,
   expectRefusedAndNothingStored,
+  holdings,
   loadBalances,
   nextRound,
   startMarketServer,
@@ -68,9 +69,7 @@ describe('a Binance.US account: its spot account, in USD', () => {
   });
 
   it('connects: valued at the USD tickers', async () => {
-    const response = await connect(KEY, SECRET);
-    expect(response.status).toBe(201);
-    const entity = (await response.json()) as Record<string, unknown>;
+    const entity = await connected(await connect(KEY, SECRET));
     id = Number(entity.id);
     // BTC 0.5 × 50000 = 25000; ETH 2 × 2500 = 5000; USD 100 → 30100
     expect(entity).toMatchObject({
@@ -79,8 +78,7 @@ describe('a Binance.US account: its spot account, in USD', () => {
       usd_amount: '30100.0',
       btc_amount: '0.602', // 30100 / 50000
     });
-    const details = await accountDetails(server.services.storage, id);
-    expect(details.holdings.map((h) => [h.asset, h.amount, h.wallets])).toEqual([
+    expect(await holdings(server, id)).toEqual([
       ['BTC', '0.5', [{ wallet: 'spot', amount: '0.5' }]],
       ['ETH', '2', [{ wallet: 'spot', amount: '2' }]],
       ['USD', '100', [{ wallet: 'spot', amount: '100' }]],

@@ -3,8 +3,10 @@ import { accountDetails } from '../../src/accounts/details.ts';
 import { startFakeBitfinex, type FakeBitfinex } from '../support/exchanges/bitfinex-server.ts';
 import {
   connectAccount,
+  connected,
   expectLockedAfterRevoke,
   expectRefusedAndNothingStored,
+  holdings,
   loadBalances,
   nextRound,
   startMarketServer,
@@ -65,9 +67,7 @@ describe('a Bitfinex account', () => {
   );
 
   it('connects: exchange, margin and funding wallets summed, then priced', async () => {
-    const response = await connect('bfx-key', 'bfx-secret');
-    expect(response.status).toBe(201);
-    const entity = (await response.json()) as Record<string, unknown>;
+    const entity = await connected(await connect('bfx-key', 'bfx-secret'));
     id = Number(entity.id);
     // BTC: 0.5 (exchange, half in orders) + 0.1 (funding) = 0.6 × 40000 = 24000
     // USDT: 1000 (exchange) + 500 (margin) = 1500 × 1 = 1500;  USD: 2000 (funding)
@@ -76,8 +76,7 @@ describe('a Bitfinex account', () => {
       usd_amount: '27500.0', // 24000 + 1500 + 2000
       btc_amount: '0.6875', // 27500 / 40000
     });
-    const details = await accountDetails(server.services.storage, id);
-    expect(details.holdings.map((h) => [h.asset, h.amount, h.wallets])).toEqual([
+    expect(await holdings(server, id)).toEqual([
       [
         'BTC',
         '0.6',

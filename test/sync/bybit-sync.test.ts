@@ -8,9 +8,11 @@ import {
 } from '../support/exchanges/bybit-server.ts';
 import {
   connectAccount,
+  connected,
   expectFailedNotLocked,
   expectLockedAfterRevoke,
   expectRefusedAndNothingStored,
+  holdings,
   loadBalances,
   nextRound,
   startMarketServer,
@@ -78,9 +80,7 @@ describe('a Bybit account: unified trading account + funding wallet', () => {
   });
 
   it('connects: both wallets summed before pricing', async () => {
-    const response = await connect(KEY, SECRET);
-    expect(response.status).toBe(201);
-    const entity = (await response.json()) as Record<string, unknown>;
+    const entity = await connected(await connect(KEY, SECRET));
     id = Number(entity.id);
     // BTC 0.5 + 0.1 = 0.6 × 50000 = 30000; ETH 2 × 2500 = 5000; USDT 100 → 35100
     expect(entity).toMatchObject({
@@ -92,8 +92,7 @@ describe('a Bybit account: unified trading account + funding wallet', () => {
   });
 
   it('account show keeps which wallet held what', async () => {
-    const details = await accountDetails(server.services.storage, id);
-    expect(details.holdings.map((h) => [h.asset, h.amount, h.wallets])).toEqual([
+    expect(await holdings(server, id)).toEqual([
       [
         'BTC',
         '0.6',

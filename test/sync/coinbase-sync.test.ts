@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountDetails } from '../../src/accounts/details.ts';
 import {
   newCoinbaseKey,
   startFakeCoinbase,
@@ -7,8 +6,10 @@ import {
 } from '../support/exchanges/coinbase-server.ts';
 import {
   connectAccount,
+  connected,
   expectLockedAfterRevoke,
   expectRefusedAndNothingStored,
+  holdings,
   loadBalances,
   nextRound,
   startMarketServer,
@@ -65,9 +66,7 @@ describe('a Coinbase account with a CDP key', () => {
 
   it('connects with the key name and the PEM private key: every account, priced', async () => {
     expect(key.privateKey).toMatch(/^-----BEGIN EC PRIVATE KEY-----\n/);
-    const response = await connect(key.name, key.privateKey);
-    expect(response.status).toBe(201);
-    const entity = (await response.json()) as Record<string, unknown>;
+    const entity = await connected(await connect(key.name, key.privateKey));
     id = Number(entity.id);
     expect(entity).toMatchObject({
       market_code: 'coinbase',
@@ -77,8 +76,7 @@ describe('a Coinbase account with a CDP key', () => {
       btc_amount: '0.625', // 25000 / 40000
     });
     expect(JSON.stringify(entity)).not.toContain('PRIVATE KEY');
-    const details = await accountDetails(server.services.storage, id);
-    expect(details.holdings.map((h) => [h.asset, h.amount, h.wallets])).toEqual([
+    expect(await holdings(server, id)).toEqual([
       ['BTC', '0.5', [{ wallet: 'accounts', amount: '0.5' }]],
       ['ETH', '2', [{ wallet: 'accounts', amount: '2' }]],
       ['USD', '1000', [{ wallet: 'accounts', amount: '1000' }]],

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountDetails } from '../../src/accounts/details.ts';
 import { IP_FORBIDDEN, startFakeGate, type FakeGate } from '../support/exchanges/gate-server.ts';
 import {
   connectAccount,
+  connected,
   expectFailedNotLocked,
   expectLockedAfterRevoke,
   expectRefusedAndNothingStored,
+  holdings,
   loadBalances,
   startMarketServer,
   storedTransfers,
@@ -69,9 +70,7 @@ describe('a Gate.io account: its spot account', () => {
   });
 
   it('connects: free and locked counted, valued at the tickers', async () => {
-    const response = await connect(KEY, SECRET);
-    expect(response.status).toBe(201);
-    const entity = (await response.json()) as Record<string, unknown>;
+    const entity = await connected(await connect(KEY, SECRET));
     id = Number(entity.id);
     // BTC 0.4 + 0.1 = 0.5 × 50000 = 25000; ETH 2 × 2500 = 5000; USDT 100 → 30100
     expect(entity).toMatchObject({
@@ -80,8 +79,7 @@ describe('a Gate.io account: its spot account', () => {
       usd_amount: '30100.0',
       btc_amount: '0.602', // 30100 / 50000
     });
-    const details = await accountDetails(server.services.storage, id);
-    expect(details.holdings.map((h) => [h.asset, h.amount, h.wallets])).toEqual([
+    expect(await holdings(server, id)).toEqual([
       ['BTC', '0.5', [{ wallet: 'spot', amount: '0.5' }]],
       ['ETH', '2', [{ wallet: 'spot', amount: '2' }]],
       ['USDT', '100', [{ wallet: 'spot', amount: '100' }]],

@@ -3,6 +3,7 @@ import { accountDetails } from '../../src/accounts/details.ts';
 import { startFakeKraken, type FakeKraken } from '../support/exchanges/kraken-server.ts';
 import {
   connectAccount,
+  connected,
   expectLockedAfterRevoke,
   expectRefusedAndNothingStored,
   loadBalances,
@@ -79,9 +80,7 @@ describe('a Kraken account: its codes, staked and earning balances', () => {
   });
 
   it('connects: staked and earning amounts count as their asset', async () => {
-    const response = await connect(KEY, SECRET);
-    expect(response.status).toBe(201);
-    const entity = (await response.json()) as Record<string, unknown>;
+    const entity = await connected(await connect(KEY, SECRET));
     id = Number(entity.id);
     // BTC 0.5 + 0.1 (XBT.M) = 0.6 × 50000 = 30000; DOT 20 + 80 (DOT.S) = 100 × 5 = 500;
     // ETH 1 (ETH2.S) × 2500 = 2500; USD 1000 → 34000 USD

@@ -3,9 +3,11 @@ import { accountDetails } from '../../src/accounts/details.ts';
 import { startFakeKucoin, type FakeKucoin } from '../support/exchanges/kucoin-server.ts';
 import {
   connectAccount,
+  connected,
   expectFailedNotLocked,
   expectLockedAfterRevoke,
   expectRefusedAndNothingStored,
+  holdings,
   loadBalances,
   nextRound,
   startMarketServer,
@@ -97,9 +99,7 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
   });
 
   it('connects: the three accounts summed before pricing', async () => {
-    const response = await connect(KEY, SECRET, PASSPHRASE);
-    expect(response.status).toBe(201);
-    const entity = (await response.json()) as Record<string, unknown>;
+    const entity = await connected(await connect(KEY, SECRET, PASSPHRASE));
     id = Number(entity.id);
     connectedAt = Date.now();
     // BTC 0.5 (trade) + 0.1 (trade_hf) = 0.6 × 50000 = 30000; ETH 2 × 2500 = 5000; USDT 100
@@ -113,8 +113,7 @@ describe('a KuCoin account: main + trade (+ trade_hf)', () => {
   });
 
   it('account show keeps which account held what', async () => {
-    const details = await accountDetails(server.services.storage, id);
-    expect(details.holdings.map((h) => [h.asset, h.amount, h.wallets])).toEqual([
+    expect(await holdings(server, id)).toEqual([
       [
         'BTC',
         '0.6',
