@@ -7,6 +7,7 @@ import { DEFAULT_RETRY } from '../../src/exchanges/retry.ts';
 import { findMarket } from '../../src/markets/index.ts';
 import { BINANCE_WALLETS, startFakeBinance } from '../support/exchanges/binance-server.ts';
 import { MAIN_WALLET } from '../support/exchanges/common.ts';
+import { connected, loadBalances } from '../support/exchange-sync.ts';
 import { OKX_FUNDING, startFakeOkx } from '../support/exchanges/okx-server.ts';
 import {
   signedPost,
@@ -68,21 +69,8 @@ afterAll(async () => {
   await okx?.close();
 });
 
-async function connect(params: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const response = await signedPost(server, NEW, caller, params);
-  expect(response.status).toBe(201);
-  return (await response.json()) as Record<string, unknown>;
-}
-
-async function loadBalances(id: number): Promise<Record<string, unknown>> {
-  const response = await signedPost(
-    server,
-    `/public/api/ver1/accounts/${id}/load_balances`,
-    caller,
-  );
-  expect(response.status).toBe(201);
-  return (await response.json()) as Record<string, unknown>;
-}
+const connect = async (params: Record<string, unknown>) =>
+  connected(await signedPost(server, NEW, caller, params));
 
 const snapshotCount = async (accountId: number) =>
   (
@@ -164,7 +152,7 @@ describe.each(cases)('a $market account read wallet by wallet', (c) => {
   it('a move between two wallets changes neither the value nor any profit, and is no transfer', async () => {
     c.exchange().moveBetweenWallets(c.key, 'BTC', '0.25', FUNDING, MAIN_WALLET);
     c.exchange().moveBetweenWallets(c.key, 'ETH', '0.4', MAIN_WALLET, FUNDING);
-    const entity = await loadBalances(id);
+    const entity = await loadBalances({ server, caller }, id);
     // BTC 0.75 (all main now) × 40000 + ETH (0.6 + 0.4) × 2000 = 32000, as before
     expect(entity).toMatchObject({
       usd_amount: '32000.0',
@@ -197,7 +185,7 @@ describe.each(cases)('a $market account read wallet by wallet', (c) => {
       timestamp: Date.now(),
       status: 'ok',
     });
-    const entity = await loadBalances(id);
+    const entity = await loadBalances({ server, caller }, id);
     // 32000 + 2 ETH × 2000 = 36000; the 4000 came in, it was not earned: profit stays 0
     expect(entity).toMatchObject({
       usd_amount: '36000.0',
@@ -227,7 +215,7 @@ describe.each(cases)('a $market account read wallet by wallet', (c) => {
     expect(account).toMatchObject({ api_key_invalid: false, is_locked: false });
     expect(account.last_sync_error).toContain('500');
     // The next round reads every wallet again, and the figures are those of before.
-    expect(await loadBalances(id)).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '36000.0',
       total_usd_profit: '0.0',
     });
@@ -251,7 +239,7 @@ describe('Binance Simple Earn, and a key refused the optional wallets', () => {
     expect(entity).toMatchObject({ usd_amount: '47000.0' });
     binance.moveBetweenWallets('bn-earn', 'USDT', '600', MAIN_WALLET, BINANCE_WALLETS.earnFlexible);
     binance.moveBetweenWallets('bn-earn', 'ETH', '2', MAIN_WALLET, BINANCE_WALLETS.earnLocked);
-    expect(await loadBalances(earnId)).toMatchObject({
+    expect(await loadBalances({ server, caller }, earnId)).toMatchObject({
       usd_amount: '47000.0', // the same 47000, now partly in Simple Earn
       total_usd_profit: '0.0',
     });
@@ -301,7 +289,7 @@ describe('Binance Simple Earn, and a key refused the optional wallets', () => {
     expect(binance.stats.byPath[FUNDING_PATHS.binance]).toBe(1);
     expect(binance.stats.byPath['/sapi/v1/simple-earn/flexible/position']).toBe(1);
     const id = Number(entity.id);
-    expect(await loadBalances(id)).toMatchObject({
+    expect(await loadBalances({ server, caller }, id)).toMatchObject({
       usd_amount: '20000.0',
       api_key_invalid: false,
       total_usd_profit: '0.0',
