@@ -104,7 +104,9 @@ describe('a Coinbase account with a CDP key', () => {
       id: 'eth-send-1',
       asset: 'ETH',
       amount: '1',
-      timestamp: Date.now() - 2000,
+      // Now: a transfer dated before the account's first snapshot is part of it, not a
+      // transfer (Coinbase dates them to the second, and the connection's snapshot is over a second old).
+      timestamp: Date.now(),
       status: 'ok',
     });
     cb.setBalance(key.name, 'USD', '800');
@@ -112,7 +114,7 @@ describe('a Coinbase account with a CDP key', () => {
       id: 'usd-out-1',
       asset: 'USD',
       amount: '200',
-      timestamp: Date.now() - 1000,
+      timestamp: Date.now(),
       status: 'ok',
     });
     const entity = await loadBalances({ server, caller }, id);
