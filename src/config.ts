@@ -25,6 +25,15 @@ export interface Config {
   metrics: { port: number; host: string } | null;
   /** How long a SIGTERM/SIGINT may take before the process exits anyway. */
   shutdownGraceMs: number;
+  sessions: SessionConfig;
+}
+
+/** Dashboard sign-in: how long a session and a one-time sign-in link stay valid. */
+export interface SessionConfig {
+  /** From creation, however active (`OPENCOMMAS_SESSION_TTL`, default 7d). */
+  ttlMs: number;
+  /** From creation (`OPENCOMMAS_LOGIN_LINK_TTL`, default 15m). */
+  loginLinkTtlMs: number;
 }
 
 /** 3Commas' request limits and bans, and the cooldown of on-demand syncs. */
@@ -132,6 +141,15 @@ export function loadConfig(env: Env = process.env): Config {
     },
     metrics: parseMetrics(env),
     shutdownGraceMs: duration(env, 'OPENCOMMAS_SHUTDOWN_GRACE', '10s'),
+    sessions: loadSessionConfig(env),
+  };
+}
+
+/** `config.sessions`; `loadSessionConfig({})` gives the defaults. */
+export function loadSessionConfig(env: Env): SessionConfig {
+  return {
+    ttlMs: duration(env, 'OPENCOMMAS_SESSION_TTL', '7d'),
+    loginLinkTtlMs: duration(env, 'OPENCOMMAS_LOGIN_LINK_TTL', '15m'),
   };
 }
 

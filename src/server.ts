@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { adminToken, resolveMasterKey } from './auth/master-key.ts';
 import { httpUrl, pgliteDir, type Config } from './config.ts';
-import { seedDemo, type DemoCredentials } from './demo/demo.ts';
+import { DEMO_EMAIL, seedDemo, type DemoCredentials } from './demo/demo.ts';
 import { listenAdmin } from './http/admin-app.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './logger.ts';
 import { tryStartMetricsServer } from './ops/metrics-server.ts';
 import { createServices, type Services } from './services.ts';
+import { loginLinkUrl } from './sessions/links.ts';
 import { lockForServer, type DataDirLock } from './storage/data-dir-lock.ts';
 import { openStorage } from './storage/database.ts';
 
@@ -18,7 +19,20 @@ export interface RunningServer {
   metricsUrl: string | undefined;
   /** Set when this start seeded the demo into an empty database. */
   demo: DemoCredentials | undefined;
+  /**
+   * A one-time dashboard sign-in link for the demo user, made at this start when that user
+   * exists (seeded now or before); printed by the welcome, never logged.
+   */
+  signInLink: string | undefined;
+  /** The same link with whom it signs in and until when. */
+  signIn: SignInLink | undefined;
   stop(): Promise<void>;
+}
+
+export interface SignInLink {
+  url: string;
+  user_id: number;
+  expires_at: string;
 }
 
 // Defined with the configuration, which the CLI loads without the server.
@@ -76,6 +90,7 @@ async function startLocked(
     logger,
     limits: config.limits,
     limitsDatabaseUrl: config.databaseUrl,
+    sessions: config.sessions,
   });
   opened.close = () => services.close();
   const seedsDemo = config.demo === 'on' || (config.demo === 'auto' && embedded);
@@ -93,6 +108,7 @@ async function startLocked(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = httpUrl(config.host, port);
+  const signIn = await demoSignIn(services, url);
   // The CLI's way in (embedded only: with PostgreSQL the CLI opens the database itself).
   const admin = lock
     ? await listenAdmin(services, { dataDir: config.dataDir, token: adminToken(masterKey), logger })
@@ -106,6 +122,8 @@ async function startLocked(
     url,
     metricsUrl: metricsServer?.url,
     demo,
+    signInLink: signIn?.url,
+    signIn,
     async stop() {
       await metricsServer?.close();
       await admin?.close();
@@ -125,4 +143,12 @@ async function isEmpty(services: Services): Promise<boolean> {
     .limit(1)
     .executeTakeFirst();
   return !user;
+}
+
+/** A fresh one-time link for the demo user, if there is one: the welcome's way into the dashboard. */
+async function demoSignIn(services: Services, baseUrl: string): Promise<SignInLink | undefined> {
+  const user = await services.users.findByEmail(DEMO_EMAIL);
+  if (!user) return undefined;
+  const link = await services.sessions.createLoginLink(user.id);
+  return { url: loginLinkUrl(baseUrl, link.token), user_id: user.id, expires_at: link.expires_at };
 }

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { AccountService } from './accounts/accounts.ts';
 import { AccountLister } from './accounts/list.ts';
 import { ApiKeyService } from './auth/keys.ts';
@@ -5,9 +6,15 @@ import { KeyStore } from './auth/key-store.ts';
 import { createSealer } from './auth/sealing.ts';
 import { BalanceImporter } from './balances/import.ts';
 import { SnapshotRetention } from './balances/retention.ts';
-import type { LimitsConfig, SyncConfig } from './config.ts';
+import {
+  loadSessionConfig,
+  type LimitsConfig,
+  type SessionConfig,
+  type SyncConfig,
+} from './config.ts';
 import { NO_LIMITS, openLimits, type Limits } from './limits/limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { SessionService } from './sessions/sessions.ts';
 import { BalanceSources } from './sources/sources.ts';
 import { ChangeBus } from './storage/changes.ts';
 import type { Storage } from './storage/database.ts';
@@ -34,6 +41,8 @@ export interface Services {
   worker: SyncWorker;
   /** Request limits, bans and on-demand cooldowns (off unless `options.limits` turns them on). */
   limits: Limits;
+  /** Dashboard sign-in: one-time links, passwords, sessions. */
+  sessions: SessionService;
   close(): Promise<void>;
 }
 
@@ -44,6 +53,8 @@ export interface ServiceOptions {
   limits?: LimitsConfig | undefined;
   /** Where the limits count: shared on this PostgreSQL database; in memory when absent. */
   limitsDatabaseUrl?: string | undefined;
+  /** `config.sessions`; absent (tests, the CLI): the defaults (7 days, links 15 minutes). */
+  sessions?: SessionConfig | undefined;
 }
 
 export async function createServices(
@@ -92,6 +103,12 @@ export async function createServices(
     onDemand: new OnDemandSync(storage, sync, options.sync.leaseMs),
     worker,
     limits,
+    // Keyed from the master key: every process on one database derives the same CSRF tokens.
+    sessions: new SessionService(
+      storage,
+      options.sessions ?? loadSessionConfig({}),
+      createHmac('sha256', masterKey).update('opencommas csrf v1').digest(),
+    ),
     async close() {
       await worker.stop();
       await limits.close();

@@ -1,6 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseDuration } from '../src/config.ts';
 
+describe('session configuration', () => {
+  it('defaults: sessions last 7 days, sign-in links 15 minutes', () => {
+    expect(loadConfig({}).sessions).toEqual({ ttlMs: 7 * 86_400_000, loginLinkTtlMs: 900_000 });
+  });
+
+  it('reads OPENCOMMAS_SESSION_TTL and OPENCOMMAS_LOGIN_LINK_TTL as durations', () => {
+    const { sessions } = loadConfig({
+      OPENCOMMAS_SESSION_TTL: '12h',
+      OPENCOMMAS_LOGIN_LINK_TTL: '90',
+    });
+    expect(sessions).toEqual({ ttlMs: 12 * 3_600_000, loginLinkTtlMs: 90_000 });
+  });
+
+  it.each([
+    ['OPENCOMMAS_SESSION_TTL', 'forever'],
+    ['OPENCOMMAS_LOGIN_LINK_TTL', '0m'],
+  ])('refuses %s=%s with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
+
 describe('sync configuration', () => {
   it('defaults: every 5 minutes, binance prices the wallets, public chain endpoints', () => {
     const { sync } = loadConfig({});

@@ -20,6 +20,9 @@ interface Operation {
 const Records = Type.Object({ records: Type.Unknown() });
 const Empty = Type.Object({});
 const AccountRef = Type.Object({ account_id: Type.Integer({ minimum: 1 }) });
+const UserRef = Type.Object({ user_id: Type.Integer({ minimum: 1 }) });
+// Length rules are the password module's, so every way in answers with the same words.
+const SetPassword = Type.Object({ user_id: Type.Integer({ minimum: 1 }), password: Type.String() });
 
 /** Pairs a schema with the code it guards; `run` only ever sees input the schema accepted. */
 const define = <S extends TSchema>(
@@ -32,6 +35,14 @@ export const operations = {
   'user.update': define(UpdateUserInput, (s, input) =>
     s.users.setDisplayCurrency(input.user_id, input.display_currency),
   ),
+  'user.login-link': define(UserRef, async (s, input) => ({
+    user_id: input.user_id,
+    ...(await s.sessions.createLoginLink(input.user_id)),
+  })),
+  'user.password': define(SetPassword, async (s, input) => {
+    await s.sessions.setPassword(input.user_id, input.password);
+    return { user_id: input.user_id, password_set: true, sessions_ended: true };
+  }),
   'key.create': define(CreateKeyInput, (s, input) => s.keys.create(input)),
   'key.revoke': define(RevokeKeyInput, (s, input) => s.keys.revoke(input)),
   'account.add': define(AddAccountInput, (s, input) => s.accounts.add(input)),

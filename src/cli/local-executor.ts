@@ -21,7 +21,10 @@ export async function openHere(
       dataDir: config.databaseUrl ? undefined : pgliteDir(config),
       pool: config.database,
     });
-    const services = await createServices(storage, masterKey, { sync: config.sync });
+    const services = await createServices(storage, masterKey, {
+      sync: config.sync,
+      sessions: config.sessions,
+    });
     return {
       run: (name, input) => runOperation(services, name, input),
       async close() {

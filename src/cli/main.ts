@@ -24,17 +24,22 @@ const program = new Command('opencommas')
 
 const json = () => Boolean(program.opts<{ json?: boolean }>().json);
 
+/**
+ * Runs one operation and prints its result: `render`'s text, or with --json the result (through
+ * `toJson` when the CLI adds to it, e.g. a URL built from its own configuration).
+ */
 async function execute(
   name: OperationName,
   input: unknown,
   render?: (result: unknown) => string,
+  toJson: (result: unknown) => unknown = (result) => result,
 ): Promise<void> {
   const config = loadConfig();
   const executor = await connect(config);
   try {
     const result = await executor.run(name, input);
     if (render && !json()) process.stdout.write(render(result) + '\n');
-    else printResult(result, json());
+    else printResult(json() ? toJson(result) : result, json());
   } finally {
     await executor.close();
   }
@@ -111,6 +116,47 @@ user
       display_currency: o.displayCurrency,
     }),
   );
+user
+  .command('login-link')
+  .description('a one-time link that signs the user in to the web dashboard')
+  .requiredOption('--user <id>', 'the user id')
+  .option('--base-url <url>', 'server URL the link points to (default: from HOST and PORT)')
+  .action(async (o: { user: string; baseUrl?: string }) => {
+    const { host, port } = loadConfig();
+    const baseUrl = o.baseUrl ?? httpUrl(host, port);
+    const { loginLinkUrl } = await import('../sessions/links.ts');
+    type Link = { user_id: number; token: string; expires_at: string };
+    const withUrl = (result: unknown) => {
+      const { user_id, token, expires_at } = result as Link;
+      return { user_id, url: loginLinkUrl(baseUrl, token), expires_at };
+    };
+    await execute(
+      'user.login-link',
+      { user_id: positiveInt('user')(o.user) },
+      (result) => {
+        const link = withUrl(result);
+        return `${link.url}\n(one-time; valid until ${link.expires_at})`;
+      },
+      withUrl,
+    );
+  });
+user
+  .command('password')
+  .description(
+    'set (or replace) the user’s dashboard password, read from standard input (prompted at a ' +
+      'terminal); ends the user’s sessions',
+  )
+  .requiredOption('--user <id>', 'the user id')
+  .action(async (o: { user: string }) => {
+    const userId = positiveInt('user')(o.user);
+    const { readPassword } = await import('../sessions/read-password.ts');
+    const password = await readPassword();
+    await execute(
+      'user.password',
+      { user_id: userId, password },
+      () => `password set for user ${userId}; their other sessions have ended`,
+    );
+  });
 
 const key = program.command('key').description('API keys for the 3Commas API');
 key

@@ -10,6 +10,6 @@ import { printWelcome } from './welcome.ts';
 export async function serve(options: ServerOptions = {}): Promise<void> {
   const config = loadConfig();
   const server = await startServer(config, options);
-  printWelcome(server.url, server.demo, config, options.worker !== false);
+  printWelcome(server.url, server.demo, config, options.worker !== false, server.signIn);
   stopOnSignals(server.app.log, config.shutdownGraceMs, () => server.stop());
 }

@@ -1,6 +1,8 @@
 import { signHmac } from '../auth/signature.ts';
 import type { Config } from '../config.ts';
 import type { DemoCredentials } from '../demo/demo.ts';
+import type { SignInLink } from '../server.ts';
+import { describeDuration } from '../sessions/links.ts';
 
 export const LIST_PATH = '/public/api/ver1/accounts';
 
@@ -27,11 +29,13 @@ export function printWelcome(
   demo: DemoCredentials | undefined,
   config: Config,
   worker = true,
+  signIn?: SignInLink,
 ): void {
   const storage = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir}`;
   const lines = [`opencommas listening on ${url} — storage: ${storage}`, ''];
   if (demo) lines.push(...demoLines(url, demo), '');
-  else lines.push('New demo credentials: npm run cli -- demo', '');
+  if (signIn) lines.push(signInLine(signIn, config.sessions.loginLinkTtlMs), '');
+  if (!demo) lines.push('New demo credentials: npm run cli -- demo', '');
   lines.push(
     worker
       ? 'Connect a real exchange or wallet (this process syncs it on schedule):'
@@ -41,4 +45,12 @@ export function printWelcome(
     '',
   );
   process.stdout.write(lines.join('\n'));
+}
+
+/** The demo user's way into the dashboard: a one-time link, and how to get another. */
+export function signInLine(signIn: SignInLink, ttlMs: number): string {
+  return (
+    `Open the dashboard: ${signIn.url}  (one-time, valid ${describeDuration(ttlMs)}; ` +
+    `new one: npm run cli -- user login-link --user ${signIn.user_id})`
+  );
 }

@@ -13,6 +13,8 @@ export interface UsersTable {
   id: Generated<number>;
   email: string;
   display_currency: ColumnType<string, string | undefined, string>;
+  /** scrypt, self-describing (`src/sessions/passwords.ts`); null: no password, links only. */
+  password_hash: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -144,6 +146,26 @@ export interface DisplayPricesTable {
   usd_prices: ColumnType<Record<string, string>, string, string>;
 }
 
+/** A one-time sign-in link (see migration 0007); the token itself is never stored. */
+export interface LoginLinksTable {
+  /** SHA-256 (hex) of the link's token. */
+  token_hash: string;
+  user_id: number;
+  expires_at: Date;
+  used_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
+/** A dashboard session; expires `expires_at` whatever its use (absolute lifetime). */
+export interface SessionsTable {
+  /** SHA-256 (hex) of the session cookie's token. */
+  token_hash: string;
+  user_id: number;
+  created_at: CreatedAt;
+  expires_at: Date;
+  last_seen_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -153,9 +175,12 @@ export interface Database {
   transfers: TransfersTable;
   price_rounds: PriceRoundsTable;
   display_prices: DisplayPricesTable;
+  login_links: LoginLinksTable;
+  sessions: SessionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type AccountRow = Selectable<AccountsTable>;
 export type NewAccountRow = Insertable<AccountsTable>;

@@ -53,6 +53,22 @@ async function stop(server: ServerProcess): Promise<void> {
 /** What the first start printed. */
 let demo: { url: string; apiKey: string; signature: string; accountIds: number[] };
 let cliKey: { api_key: string; secret: string };
+let firstSignIn: string;
+let demoUserId: number;
+
+/** The welcome's one-time dashboard link for the demo user (checked whole), returned. */
+function dashboardLink(stdout: string, base: string, userId: number): string {
+  const line = /^Open the dashboard: (\S+) {2}\((.+)\)$/m.exec(stdout);
+  expect(line, stdout).not.toBeNull();
+  const [, link = '', note = ''] = line ?? [];
+  expect(link).toMatch(
+    new RegExp(`^${base.replace(/[.]/g, '\\.')}/login\\?token=[A-Za-z0-9_-]{43}$`),
+  );
+  expect(note).toBe(
+    `one-time, valid 15 minutes; new one: npm run cli -- user login-link --user ${userId}`,
+  );
+  return link;
+}
 
 beforeAll(async () => {
   storage = await createCliStorage();
@@ -101,6 +117,8 @@ describe('first run (npm start)', { timeout: 120_000 }, () => {
       200,
     );
     demo = { url, apiKey: curlKey, signature, accountIds };
+    demoUserId = Number(who?.[1]);
+    firstSignIn = dashboardLink(stdout, base, demoUserId);
 
     if (embedded) {
       expect(statSync(path.join(storage.dataDir, 'master.key')).mode & 0o777).toBe(0o600);
@@ -171,6 +189,8 @@ describe('first run (npm start)', { timeout: 120_000 }, () => {
     const base = listeningUrl(stdout);
     expect(stdout).not.toMatch(/Demo user|API key:|Secret:|curl /);
     expect(stdout).toContain('New demo credentials: npm run cli -- demo');
+    // The demo user is still there: a new one-time link into the dashboard.
+    expect(dashboardLink(stdout, base, demoUserId)).not.toBe(firstSignIn);
 
     // Same data: the first run's demo key (same signature: same path) and the CLI's key work.
     const response = await fetch(`${base}${LIST}`, {

@@ -33,6 +33,7 @@ describe('storage', () => {
         '0004_snapshot_wallets',
         '0005_transfer_prices',
         '0006_display_prices',
+        '0007_sessions',
       ]);
       const users = await second.db.selectFrom('users').select('email').execute();
       expect(users).toEqual([{ email: 'kept@example.com' }]);

@@ -54,6 +54,7 @@ export async function startTestServer(
     sync: config.sync,
     limits: config.limits,
     limitsDatabaseUrl: database.url,
+    sessions: config.sessions,
   });
   const token = adminToken(masterKey);
   const app = await buildApp(services, {

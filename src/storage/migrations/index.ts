@@ -5,6 +5,7 @@ import * as exchangePauses from './0003_exchange_pauses.ts';
 import * as snapshotWallets from './0004_snapshot_wallets.ts';
 import * as transferPrices from './0005_transfer_prices.ts';
 import * as displayPrices from './0006_display_prices.ts';
+import * as sessions from './0007_sessions.ts';
 
 /** Versioned migrations, applied in name order at start. Add new ones; never edit old ones. */
 export const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '0004_snapshot_wallets': snapshotWallets,
   '0005_transfer_prices': transferPrices,
   '0006_display_prices': displayPrices,
+  '0007_sessions': sessions,
 };
 
 export const migrationProvider: MigrationProvider = {
