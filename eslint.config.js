@@ -27,6 +27,36 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly' } },
   },
   {
+    // The dashboard's browser script (bundled by bin/build.mjs): the browser's globals, not Node's.
+    files: ['src/dashboard/client/**/*.ts'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'navigator',
+          'location',
+          'localStorage',
+          'fetch',
+          'matchMedia',
+          'getComputedStyle',
+          'setTimeout',
+          'clearTimeout',
+          'AbortController',
+          'URL',
+          'Intl',
+          'HTMLElement',
+          'HTMLButtonElement',
+          'HTMLInputElement',
+          'HTMLTextAreaElement',
+          'HTMLFormElement',
+          'CSSStyleDeclaration',
+          'Element',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // Hardhat reads its config as CommonJS.
     files: ['**/*.cjs'],
     languageOptions: {
