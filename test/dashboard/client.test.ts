@@ -184,11 +184,11 @@ describe('the dashboard script in Chromium', () => {
     const broken = page.locator('#broken[data-state="error"]');
     await empty.waitFor();
     await broken.waitFor();
-    await expect(empty.getByRole('status').textContent()).resolves.toBe(
+    await expect(empty.locator('.chart-message').textContent()).resolves.toBe(
       'No history yet: the first sync makes the first point.',
     );
     await expect(empty.getAttribute('data-points')).resolves.toBe('0');
-    await expect(broken.getByRole('status').textContent()).resolves.toBe(
+    await expect(broken.locator('.chart-message').textContent()).resolves.toBe(
       'Could not load the balance history (HTTP 503).',
     );
     await expect(empty.locator('canvas').isVisible()).resolves.toBe(false);

@@ -52,7 +52,8 @@ export function showMessage(figure: HTMLElement, text: string | undefined): void
   if (!message) {
     message = document.createElement('p');
     message.className = 'chart-message';
-    message.setAttribute('role', 'status');
+    // Announced when it changes; not role="status", which the page keeps for its own notices.
+    message.setAttribute('aria-live', 'polite');
     figure.insertBefore(message, figure.querySelector(':scope > figcaption'));
   }
   message.textContent = text ?? '';
