@@ -153,6 +153,24 @@ describe('the dashboard script in Chromium', () => {
     expect(chartRequests.map((request) => request.range)).toEqual(['1M', '1W', 'ALL']);
   });
 
+  it('shows a tooltip for every point the pointer passes', async () => {
+    const { page } = open();
+    await page.goto(`${origin}/dashboard`);
+    await ready(page, '1M');
+    const canvas = history(page).locator('canvas');
+    const box = await canvas.boundingBox();
+    if (!box) throw new Error('the history chart has no box');
+    // Closer steps than the points (31 over the width): each point's tooltip is drawn once,
+    // the deposits' and the withdrawal's among them; a failing tooltip would be a page error.
+    for (let step = 0; step <= 60; step++) {
+      await page.mouse.move(box.x + (box.width * step) / 60, box.y + box.height / 2);
+    }
+    // Over the withdrawal (Nov 15), for the screenshot.
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height / 2);
+    await open().screenshot('client-tooltip');
+    await page.mouse.move(0, 0);
+  });
+
   it('redraws in the dark colours when the colour scheme changes', async () => {
     const { page } = open();
     const picture = () =>
