@@ -21,6 +21,19 @@ export type CreateKeyInput = Static<typeof CreateKeyInput>;
 export const RevokeKeyInput = Type.Object({ api_key: Type.String({ minLength: 1 }) });
 export type RevokeKeyInput = Static<typeof RevokeKeyInput>;
 
+/** A key as its owner sees it in a list: never its secret (only the sealed form is stored). */
+export interface KeyListing {
+  id: number;
+  api_key: string;
+  signing: 'HMAC' | 'RSA';
+  permissions: string[];
+  ip_whitelist: string[] | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  created_at: Date;
+}
+
 export interface CreatedKey {
   id: number;
   user_id: number;
@@ -113,6 +126,42 @@ export class ApiKeyService {
       throw invalid('api_key', 'is already revoked');
     }
     return { api_key: input.api_key, revoked_at: (row.revoked_at ?? now).toISOString() };
+  }
+
+  /** The user's keys, newest first, revoked ones included (with when). */
+  async list(userId: number): Promise<KeyListing[]> {
+    const rows = await this.storage.db
+      .selectFrom('api_keys')
+      .select([
+        'id',
+        'api_key',
+        'rsa_public_key',
+        'permissions',
+        'ip_whitelist',
+        'expires_at',
+        'revoked_at',
+        'last_used_at',
+        'created_at',
+      ])
+      .where('user_id', '=', userId)
+      .orderBy('id', 'desc')
+      .execute();
+    return rows.map(({ rsa_public_key, ...row }) => ({
+      ...row,
+      signing: rsa_public_key ? 'RSA' : 'HMAC',
+    }));
+  }
+
+  /** Revokes one of the user's own keys by its id: another user's key is not found. */
+  async revokeOwned(userId: number, keyId: number, now = new Date()) {
+    const row = await this.storage.db
+      .selectFrom('api_keys')
+      .select('api_key')
+      .where('id', '=', keyId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    if (!row) throw notFound('API key');
+    return this.revoke({ api_key: row.api_key }, now);
   }
 
   private async requireUser(userId: number): Promise<void> {

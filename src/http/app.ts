@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { dashboardRoutes } from '../dashboard/plugin.ts';
 import type { Services } from '../services.ts';
 import { registerErrorHandling } from './errors.ts';
 import { DEFAULT_HTTP_LIMITS, listenerLimits, type HttpLimits } from './limits.ts';
@@ -51,6 +52,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   await app.register(accountFamilyRoutes, { prefix: '/public/api', services });
   await app.register(marketDataRoutes, { prefix: '/public/api', services });
   await app.register(accountChartRoutes, { prefix: '/public/api', services });
+  // The web dashboard, under `/`: its own pages, session and error pages, hidden from OpenAPI.
+  await app.register(dashboardRoutes, { services });
   // No admin API here: it listens on its own owner-only socket (admin-app.ts), never on this port.
   return app;
 }

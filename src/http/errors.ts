@@ -121,7 +121,7 @@ function callerKey(request: FastifyRequest): Record<string, unknown> {
 const DATABASE_RETRY_MS = 2000;
 
 /** Storage failures a caller can act on, as the AppError to answer; anything else as it is. */
-function fromStorage(error: FastifyError | AppError): FastifyError | AppError {
+export function fromStorage(error: FastifyError | AppError): FastifyError | AppError {
   if (error instanceof AppError) return error;
   if (isDatabaseUnavailable(error)) {
     return new AppError(
