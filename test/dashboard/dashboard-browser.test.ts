@@ -3,6 +3,8 @@
 // (its stand-in), an API key created, used and revoked, the display currency, logging out, a
 // phone-sized screen, the keyboard and labels — with no console error and no request leaving
 // this server. Screenshots of each page land in test-artifacts/dashboard/.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHmac } from '../../src/auth/signature.ts';
@@ -43,6 +45,7 @@ afterAll(async () => {
   await binance?.close();
 });
 
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const caller = () => ({ apiKey: demo.api_key, secret: demo.secret });
 const apiJson = async <T>(path: string): Promise<T> =>
   (await (await signedGet(server, path, caller())).json()) as T;
@@ -209,6 +212,20 @@ describe('the dashboard in Chromium', () => {
       .toContain('Revoked');
     expect((await signedGet(server, LIST, { apiKey, secret })).status).toBe(401);
     await session.screenshot('keys');
+  });
+
+  it('creates an RSA key from an uploaded public key', async () => {
+    await page.locator('#rsa-file').setInputFiles(fixture('docs-rsa-public.pem'));
+    await expect
+      .poll(() => page.getByLabel('RSA public key (PEM)').inputValue())
+      .toContain('BEGIN PUBLIC KEY');
+    await expect.poll(() => page.getByRole('radio', { name: /^RSA/ }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await expect.poll(() => page.locator('h1').innerText()).toBe('Key created');
+    await expect.poll(() => page.locator('#new-secret').count()).toBe(0);
+    const apiKey = (await page.locator('#new-api-key').textContent()) ?? '';
+    const rsaPrivateKey = readFileSync(fixture('docs-rsa-private.pem'), 'utf8');
+    expect((await signedGet(server, LIST, { apiKey, rsaPrivateKey })).status).toBe(200);
   });
 
   it('changes the display currency, and the totals follow the API', async () => {

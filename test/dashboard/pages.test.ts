@@ -2,6 +2,7 @@
 // sign-in by link and by password, CSRF, bad input refused with nothing changed, and every
 // figure on the pages equal to what the signed API answers. The browser test
 // (dashboard-browser.test.ts) drives the same pages in Chromium.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo, type DemoCredentials } from '../../src/demo/demo.ts';
 import {
@@ -39,8 +40,10 @@ const demoCaller = () => ({ apiKey: demo.api_key, secret: demo.secret });
 function figuresIn(html: string, marker: string): string[] {
   const start = html.indexOf(marker);
   expect(start, `${marker} is on the page`).toBeGreaterThanOrEqual(0);
-  const end = html.indexOf('</tr>', start) > 0 ? html.indexOf('</div>', start) : html.length;
-  return [...html.slice(start, end).matchAll(/<data class="figure" value="([^"]*)"/g)].map(
+  // The box ends at its </div> (a totals box) — or the page does.
+  const close = html.indexOf('</div>', start);
+  const end = close > 0 ? close : html.length;
+  return [...html.slice(start, end).matchAll(/<data\s+class="figure"\s+value="([^"]*)"/g)].map(
     (m) => m[1] ?? '',
   );
 }
@@ -49,7 +52,7 @@ function figuresIn(html: string, marker: string): string[] {
 function firstFigureAfter(html: string, marker: string): string {
   const start = html.indexOf(marker);
   expect(start, `${marker} is on the page`).toBeGreaterThanOrEqual(0);
-  const match = /<data class="figure" value="([^"]*)"/.exec(html.slice(start));
+  const match = /<data\s+class="figure"\s+value="([^"]*)"/.exec(html.slice(start));
   return match?.[1] ?? '';
 }
 
@@ -363,7 +366,7 @@ describe('settings', () => {
     expect(firstFigureAfter(html, 'data-figure="value"')).toBe(
       summary.primary_display_currency_amount.amount,
     );
-    expect(html).toContain(' BTC</data>');
+    expect(html).toMatch(/data-exact="[0-9.]+ BTC"/);
     await submitForm(server, browser, '/settings', { display_currency: 'USD' });
   });
 });
@@ -414,12 +417,44 @@ describe('API keys', () => {
       ip_whitelist: 'not-an-ip',
     });
     expect(ip.status).toBe(400);
+    const pem = readFileSync(new URL('../fixtures/docs-rsa-public.pem', import.meta.url), 'utf8');
+    const both = await submitForm(server, browser, '/keys', {
+      permissions: 'ACCOUNTS_READ',
+      signing: 'HMAC',
+      rsa_public_key: pem,
+    });
+    expect(both.status).toBe(400);
+    expect(await both.text()).toContain('was given with HMAC signing');
+    const notPem = await submitForm(server, browser, '/keys', {
+      permissions: 'ACCOUNTS_READ',
+      signing: 'RSA',
+      rsa_public_key: 'not a key',
+    });
+    expect(notPem.status).toBe(400);
     const past = await submitForm(server, browser, '/keys', {
       permissions: 'ACCOUNTS_READ',
       expires_at: '2001-01-01T00:00',
     });
     expect(past.status).toBe(400);
     expect(await count()).toBe(before);
+  });
+
+  it('creates an RSA key from a pasted public key: no secret, signed with the private key', async () => {
+    const pem = readFileSync(new URL('../fixtures/docs-rsa-public.pem', import.meta.url), 'utf8');
+    const created = await submitForm(server, browser, '/keys', {
+      permissions: 'ACCOUNTS_READ',
+      signing: 'RSA',
+      rsa_public_key: pem,
+    });
+    expect(created.status).toBe(201);
+    const page = await created.text();
+    expect(page).not.toContain('id="new-secret"');
+    const apiKey = /id="new-api-key">([0-9a-f]{64})</.exec(page)?.[1] ?? '';
+    const rsaPrivateKey = readFileSync(
+      new URL('../fixtures/docs-rsa-private.pem', import.meta.url),
+      'utf8',
+    );
+    expect((await signedGet(server, LIST, { apiKey, rsaPrivateKey })).status).toBe(200);
   });
 
   it('does not revoke another user’s key', async () => {

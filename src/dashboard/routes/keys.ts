@@ -36,6 +36,13 @@ export function keyPages(app: FastifyInstance, services: Services) {
           'is needed to sign with RSA: paste or upload your public key',
         );
       }
+      // A key pasted with HMAC chosen is a mistake either way: say so rather than guess.
+      if (form.signing === 'HMAC' && form.rsa_public_key.trim()) {
+        throw invalid(
+          'rsa_public_key',
+          'was given with HMAC signing: choose RSA to use it, or clear it',
+        );
+      }
       const created = await services.keys.create({
         user_id: viewer.userId,
         permissions: form.permissions.length > 0 ? form.permissions : ['NONE'],
