@@ -26,7 +26,8 @@ let demo: DemoCredentials;
 let browser: SignedInBrowser;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // No chain to reach: a wallet connected here is stored and waits for its first sync.
+  server = await startTestServer({ OPENCOMMAS_ETH_RPC_URL: 'http://127.0.0.1:9' });
   demo = await seedDemo(server.services);
   browser = await signInByLink(server, demo.user_id);
 });
@@ -294,6 +295,23 @@ describe('an account', () => {
       const values = figuresIn(html.slice(html.indexOf(at)), `data-field="value"`);
       expect(values[0]).toBe(String(row.usd_value));
     }
+  });
+
+  it('says an account not synced yet is on its way, with nothing to show yet', async () => {
+    const { user } = await userWithKey(server.services);
+    const owner = await signInByLink(server, user.id);
+    const connected = await submitForm(server, owner, '/connect/ethereumwallet', {
+      name: 'Cold wallet',
+      address: '0x000000000000000000000000000000000000dead',
+    });
+    expect(connected.status).toBe(303);
+    const html = await (
+      await getPage(server, owner, connected.headers.get('location') ?? '')
+    ).text();
+    expect(html).toContain('Not synced yet');
+    expect(html).toContain('No holdings yet');
+    const overview = await (await getPage(server, owner, '/')).text();
+    expect(overview).toContain('not yet (due');
   });
 
   it('is not found for another user, on the page and in JSON', async () => {
