@@ -1,4 +1,5 @@
 import { AccountCharts } from '../accounts/charts/charts.ts';
+import { accountDetails } from '../accounts/details.ts';
 import type { PieChartItem, TableRow } from '../accounts/charts/schemas.ts';
 import type { AccountEntity } from '../accounts/entity-schema.ts';
 import type { SummaryEntity } from '../accounts/summary.ts';
@@ -74,11 +75,14 @@ export class PortfolioReader {
   /** One account of the user's (404 for another's), with its holdings table. */
   async account(userId: number, accountId: number) {
     const row = await this.services.accounts.findOwned(userId, accountId);
-    const [entity, table] = await Promise.all([
+    const [entity, table, details] = await Promise.all([
       this.services.accounts.render(row.id),
       this.parse<TableRow[]>(this.charts.table(userId, row.id)),
+      accountDetails(this.services.storage, row.id),
     ]);
-    return { entity, table, sync: syncStateOf(row), row };
+    // Which of the exchange's wallets held each asset (what `account show` prints).
+    const wallets = new Map(details.holdings.map((line) => [line.asset, line.wallets]));
+    return { entity, table, wallets, sync: syncStateOf(row), row };
   }
 
   private async syncStates(userId: number): Promise<Map<number, SyncState>> {

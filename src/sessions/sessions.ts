@@ -22,6 +22,7 @@ export interface SignedIn {
 
 export const LINK_REFUSED = 'This sign-in link is invalid, used or expired; ask for a new one.';
 export const SIGN_IN_REFUSED = 'Email or password is wrong.';
+export const CURRENT_PASSWORD_WRONG = 'The current password is wrong.';
 
 /** `last_seen_at` is written at most this often per session, not on every request. */
 const SEEN_EVERY_MS = 60_000;
@@ -116,6 +117,39 @@ export class SessionService {
       return row;
     });
     if (!updated) throw notFound(`User ${userId}`);
+  }
+
+  /** Whether the user can sign in with a password (else only by link). */
+  async hasPassword(userId: number): Promise<boolean> {
+    const row = await this.storage.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    return Boolean(row?.password_hash);
+  }
+
+  /**
+   * A signed-in user's own change: the current password first, when one is set. Every session
+   * of the user ends (as with `setPassword`), and the browser that asked gets a new one.
+   */
+  async changePassword(
+    userId: number,
+    current: string,
+    password: string,
+    now = new Date(),
+  ): Promise<SignedIn> {
+    const row = await this.storage.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (!row) throw notFound(`User ${userId}`);
+    if (row.password_hash && !(await verifyPassword(current, row.password_hash))) {
+      throw new AppError('unauthorized', CURRENT_PASSWORD_WRONG);
+    }
+    await this.setPassword(userId, password);
+    return this.open(userId, now);
   }
 
   /** The live session for a cookie token, or undefined (unknown/expired). */

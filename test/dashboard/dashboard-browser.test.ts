@@ -10,7 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHmac } from '../../src/auth/signature.ts';
 import { seedDemo, type DemoCredentials } from '../../src/demo/demo.ts';
 import { openBrowser, type BrowserSession } from '../support/browser.ts';
-import { startFakeBinance, type FakeBinance } from '../support/exchanges/binance-server.ts';
+import {
+  BINANCE_WALLETS,
+  startFakeBinance,
+  type FakeBinance,
+} from '../support/exchanges/binance-server.ts';
 import { LIST, signedGet, startTestServer, type TestServer } from '../support/server.ts';
 
 let binance: FakeBinance;
@@ -185,9 +189,14 @@ describe('the dashboard in Chromium', () => {
 
   it('syncs an account now', async () => {
     binance.setBalance('browser-key', 'BTC', '0.5');
+    binance.setBalance('browser-key', 'BTC', '0.1', '0', BINANCE_WALLETS.funding);
     await page.getByRole('button', { name: 'Sync now' }).click();
     await expect.poll(() => page.getByRole('status').innerText()).toContain('Synced');
-    expect(await exactIn('tr[data-asset="BTC"] [data-field="amount"]')).toBe('0.5');
+    // 0.5 in spot + 0.1 in funding, and which wallet held what.
+    expect(await exactIn('tr[data-asset="BTC"] [data-field="amount"]')).toBe('0.6');
+    await expect
+      .poll(() => page.locator('tr[data-asset="BTC"] .wallets').innerText())
+      .toBe('spot 0.5 · funding 0.1');
   });
 
   it('creates an API key that signs requests, shows its secret once, and revokes it', async () => {
@@ -230,7 +239,7 @@ describe('the dashboard in Chromium', () => {
 
   it('changes the display currency, and the totals follow the API', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
-    await page.getByLabel('Display currency').selectOption('EUR');
+    await page.getByLabel('Show figures in').selectOption('EUR');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByRole('status').innerText()).toContain('EUR');
     await session.screenshot('settings');

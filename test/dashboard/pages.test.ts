@@ -389,6 +389,49 @@ describe('settings', () => {
   });
 });
 
+describe('the password, from settings', () => {
+  it('sets a first password, then changes it only with the current one', async () => {
+    const { user } = await userWithKey(server.services);
+    const first = await signInByLink(server, user.id);
+    const other = await signInByLink(server, user.id);
+    expect(await (await getPage(server, first, '/settings')).text()).toContain('No password yet');
+
+    const mismatch = await submitForm(server, first, '/settings/password', {
+      password: 'a good long password',
+      confirm: 'another long password',
+    });
+    expect(mismatch.status).toBe(400);
+    expect(await mismatch.text()).toContain('Confirm does not match the new password');
+    const short = await submitForm(server, first, '/settings/password', {
+      password: 'short',
+      confirm: 'short',
+    });
+    expect(short.status).toBe(400);
+    expect(await server.services.sessions.hasPassword(user.id)).toBe(false);
+
+    const set = await submitForm(server, first, '/settings/password', {
+      password: 'a good long password',
+      confirm: 'a good long password',
+    });
+    expect(set.status).toBe(303);
+    // This browser goes on with a new session; every other session of the user has ended.
+    const renewed = { cookie: sessionCookieOf(set) };
+    expect((await getPage(server, renewed, '/settings')).status).toBe(200);
+    expect((await getPage(server, first, '/settings')).status).toBe(303);
+    expect((await getPage(server, other, '/settings')).status).toBe(303);
+    await server.services.sessions.signIn(user.email, 'a good long password');
+
+    const wrong = await submitForm(server, renewed, '/settings/password', {
+      current: 'not the password',
+      password: 'a newer long password',
+      confirm: 'a newer long password',
+    });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain('The current password is wrong.');
+    await server.services.sessions.signIn(user.email, 'a good long password');
+  });
+});
+
 describe('API keys', () => {
   it('creates a key whose secret is shown once and signs requests, then revokes it', async () => {
     const created = await submitForm(server, browser, '/keys', {

@@ -1,6 +1,7 @@
 import type { TableRow } from '../../accounts/charts/schemas.ts';
 import type { AccountEntity } from '../../accounts/entity-schema.ts';
 import type { FormField } from '../../markets/market-data-schema.ts';
+import type { WalletShare } from '../../storage/schema.ts';
 import { ago, amountText, figure, money, when } from '../format.ts';
 import { html, type Html } from '../html.ts';
 import { csrfField, notice, page, type Viewer } from '../layout.ts';
@@ -13,6 +14,8 @@ import { credentialState, headlineOf, marketLabel, syncedWhen } from './overview
 export interface AccountPageData {
   entity: AccountEntity;
   table: TableRow[];
+  /** The wallets that held each asset, when more than the main one did. */
+  wallets: ReadonlyMap<string, readonly WalletShare[]>;
   sync: SyncState;
   /** The market's credential fields (market_list), for replacing keys; empty for wallets. */
   keyFields: readonly FormField[];
@@ -56,7 +59,7 @@ export function accountPage(
     ${headline(headlineOf(entity), `Figures of ${entity.name}`)}
     <section class="panel" aria-labelledby="holdings-title">
       <h2 id="holdings-title">Holdings</h2>
-      ${holdingsTable(data.table)}
+      ${holdingsTable(data.table, data.wallets)}
     </section>
     <section class="panel" aria-labelledby="history-title">
       <h2 id="history-title">Balance history</h2>
@@ -145,7 +148,10 @@ export function accountPage(
   return page({ title: entity.name, viewer, section: 'overview', body });
 }
 
-function holdingsTable(rows: TableRow[]): Html {
+function holdingsTable(
+  rows: TableRow[],
+  wallets: ReadonlyMap<string, readonly WalletShare[]>,
+): Html {
   if (rows.length === 0) {
     return html`<p class="muted">No holdings yet: they appear after the first sync.</p>`;
   }
@@ -172,6 +178,7 @@ function holdingsTable(rows: TableRow[]): Html {
               <th scope="row">${row.currency_code}</th>
               <td class="num" data-field="amount">
                 ${figure(amountText(String(row.position)), String(row.position), row.currency_code)}
+                ${walletsOf(wallets.get(row.currency_code))}
               </td>
               <td class="num hide-narrow" data-field="price">${usd(row.current_price_usd)}</td>
               <td class="num" data-field="value">${usd(row.usd_value)}</td>
@@ -207,4 +214,12 @@ export function removePage(viewer: Viewer, entity: AccountEntity): Html {
       </form>
     </section>`,
   });
+}
+
+/** `spot 0.5 · funding 0.25` under an amount several of the exchange's wallets held. */
+function walletsOf(shares: readonly WalletShare[] | undefined): Html | '' {
+  if (!shares || shares.length === 0) return '';
+  return html`<br /><small class="muted wallets"
+      >${shares.map((s) => `${s.wallet} ${amountText(s.amount)}`).join(' · ')}</small
+    >`;
 }
