@@ -8,15 +8,25 @@ import { html, type Html } from './html.ts';
  */
 const LOCALE = 'en-US';
 
+/**
+ * Made on first use, never at import: Intl's locale data costs an API process about 7 MB of
+ * resident memory, which only a process that renders a page should pay.
+ */
+function lazily<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
 // ISO 4217 currencies Intl knows: a fiat gets its symbol and its own decimals; a coin (BTC, ETH)
 // is not one and is written as a number with its code.
-const FIATS = new Set(Intl.supportedValuesOf('currency'));
+const fiats = lazily(() => new Set(Intl.supportedValuesOf('currency')));
+const isFiat = (currency: string) => fiats().has(currency);
 
 const moneyFormats = new Map<string, Intl.NumberFormat>();
 function moneyFormat(currency: string): Intl.NumberFormat {
   let format = moneyFormats.get(currency);
   if (!format) {
-    format = FIATS.has(currency)
+    format = isFiat(currency)
       ? new Intl.NumberFormat(LOCALE, { style: 'currency', currency })
       : new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 8, minimumFractionDigits: 2 });
     moneyFormats.set(currency, format);
@@ -27,27 +37,30 @@ function moneyFormat(currency: string): Intl.NumberFormat {
 /** `$1,234.57`, `¥1,235`, `0.0123 BTC`. `amount` is a decimal string (or a JSON number). */
 export function money(amount: string | number, currency: string): string {
   const text = moneyFormat(currency).format(String(amount) as unknown as number);
-  return FIATS.has(currency) ? text : `${text} ${currency}`;
+  return isFiat(currency) ? text : `${text} ${currency}`;
 }
 
-const quantity = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 8 });
+const quantity = lazily(() => new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 8 }));
 /** An asset amount: grouped, at most 8 decimals. */
 export const amountText = (amount: string | number): string =>
-  quantity.format(String(amount) as unknown as number);
+  quantity().format(String(amount) as unknown as number);
 
-const percentFormat = new Intl.NumberFormat(LOCALE, {
-  maximumFractionDigits: 2,
-  minimumFractionDigits: 2,
-  signDisplay: 'exceptZero',
-});
+const percentFormat = lazily(
+  () =>
+    new Intl.NumberFormat(LOCALE, {
+      maximumFractionDigits: 2,
+      minimumFractionDigits: 2,
+      signDisplay: 'exceptZero',
+    }),
+);
 /** `+6.31 %` from the API's `"6.31"`. */
 export const percentText = (percent: string | number): string =>
-  `${percentFormat.format(String(percent) as unknown as number)} %`;
+  `${percentFormat().format(String(percent) as unknown as number)} %`;
 
 const signedMoneyFormats = new Map<string, Intl.NumberFormat>();
 /** A change: `+$12.30`, `−$4.00`. */
 export function signedMoney(amount: string | number, currency: string): string {
-  if (!FIATS.has(currency)) {
+  if (!isFiat(currency)) {
     const text = money(amount, currency);
     return /^[-−]/.test(text) || isZero(amount) ? text : `+${text}`;
   }
@@ -87,17 +100,20 @@ export function figure(human: string, exact: string, unit = ''): Html {
   >`;
 }
 
-const dateTime = new Intl.DateTimeFormat(LOCALE, {
-  dateStyle: 'medium',
-  timeStyle: 'short',
-  timeZone: 'UTC',
-});
+const dateTime = lazily(
+  () =>
+    new Intl.DateTimeFormat(LOCALE, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: 'UTC',
+    }),
+);
 /** `Nov 29, 2026, 3:30 PM UTC`, in a `<time>` element carrying the ISO instant. */
 export function when(at: Date | string | null | undefined, empty = 'never'): Html {
   if (!at) return html`<span class="muted">${empty}</span>`;
   const date = new Date(at);
   return html`<time datetime="${date.toISOString()}" title="${date.toISOString()}"
-    >${dateTime.format(date)} UTC</time
+    >${dateTime().format(date)} UTC</time
   >`;
 }
 
@@ -116,7 +132,7 @@ export function ago(at: Date | string | null | undefined, now: Date, empty = 'ne
           ? [Math.round(abs / 3600), 'h']
           : [Math.round(abs / 86_400), 'd'];
   const text = abs < 5 ? 'just now' : seconds < 0 ? `${count} ${unit} ago` : `in ${count} ${unit}`;
-  return html`<time datetime="${date.toISOString()}" title="${dateTime.format(date)} UTC"
+  return html`<time datetime="${date.toISOString()}" title="${dateTime().format(date)} UTC"
     >${text}</time
   >`;
 }
