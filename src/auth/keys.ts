@@ -7,6 +7,7 @@ import { InvalidIpRuleError, parseIpRules } from './ip-rules.ts';
 import { PERMISSIONS, isPermission } from './permissions.ts';
 import type { Sealer } from './sealing.ts';
 import { InvalidRsaKeyError, parseRsaPublicKey } from './signature.ts';
+import { requireUser } from '../users/users.ts';
 
 export const CreateKeyInput = Type.Object({
   user_id: Type.Integer({ minimum: 1 }),
@@ -69,7 +70,7 @@ export class ApiKeyService {
     const ipWhitelist = input.ip_whitelist ? validIpRules(input.ip_whitelist) : null;
     const expiresAt = input.expires_at ? validExpiry(input.expires_at, now) : null;
     const rsaPublicKey = input.rsa_public_key ? validRsaKey(input.rsa_public_key) : null;
-    await this.requireUser(input.user_id);
+    await requireUser(this.storage, input.user_id);
 
     const apiKey = newToken();
     const secret = rsaPublicKey ? undefined : newToken();
@@ -162,15 +163,6 @@ export class ApiKeyService {
       .executeTakeFirst();
     if (!row) throw notFound('API key');
     return this.revoke({ api_key: row.api_key }, now);
-  }
-
-  private async requireUser(userId: number): Promise<void> {
-    const user = await this.storage.db
-      .selectFrom('users')
-      .select('id')
-      .where('id', '=', userId)
-      .executeTakeFirst();
-    if (!user) throw notFound(`User ${userId}`);
   }
 }
 

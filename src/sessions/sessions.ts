@@ -4,6 +4,7 @@ import { AppError, notFound } from '../errors.ts';
 import type { Storage } from '../storage/database.ts';
 import { checkPasswordRules, decoyHash, hashPassword, verifyPassword } from './passwords.ts';
 import { hmacToken, isTokenShaped, newToken, sameSecret, tokenHash } from './tokens.ts';
+import { requireUser } from '../users/users.ts';
 
 export type { SessionConfig };
 
@@ -56,7 +57,7 @@ export class SessionService {
     userId: number,
     now = new Date(),
   ): Promise<{ token: string; expires_at: string }> {
-    await this.requireUser(userId);
+    await requireUser(this.storage, userId);
     const token = newToken();
     const expiresAt = new Date(now.getTime() + this.config.loginLinkTtlMs);
     await this.storage.db
@@ -243,14 +244,5 @@ export class SessionService {
       .orderBy('token_hash')
       .offset(keep);
     await db.deleteFrom(table).where('token_hash', 'in', surplus).execute();
-  }
-
-  private async requireUser(userId: number): Promise<void> {
-    const user = await this.storage.db
-      .selectFrom('users')
-      .select('id')
-      .where('id', '=', userId)
-      .executeTakeFirst();
-    if (!user) throw notFound(`User ${userId}`);
   }
 }

@@ -88,6 +88,16 @@ export class UserService {
   }
 }
 
+/** 404 unless the user exists: for services that act on a user by id. */
+export async function requireUser(storage: Storage, userId: number): Promise<void> {
+  const user = await storage.db
+    .selectFrom('users')
+    .select('id')
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  if (!user) throw notFound(`User ${userId}`);
+}
+
 export function parseDisplayCurrency(text: string): DisplayCurrency {
   const currency = text.trim().toUpperCase();
   if (!DISPLAY_CURRENCIES.includes(currency)) {

@@ -35,6 +35,9 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** The docs' RSA key pair (test/fixtures), as PEM. */
+const docsRsaKey = (half: 'public' | 'private') =>
+  readFileSync(new URL(`../fixtures/docs-rsa-${half}.pem`, import.meta.url), 'utf8');
 const demoCaller = () => ({ apiKey: demo.api_key, secret: demo.secret });
 
 /** Every `<data value>` inside the element marked `marker`, in order. */
@@ -478,7 +481,7 @@ describe('API keys', () => {
       ip_whitelist: 'not-an-ip',
     });
     expect(ip.status).toBe(400);
-    const pem = readFileSync(new URL('../fixtures/docs-rsa-public.pem', import.meta.url), 'utf8');
+    const pem = docsRsaKey('public');
     const both = await submitForm(server, browser, '/keys', {
       permissions: 'ACCOUNTS_READ',
       signing: 'HMAC',
@@ -501,7 +504,7 @@ describe('API keys', () => {
   });
 
   it('creates an RSA key from a pasted public key: no secret, signed with the private key', async () => {
-    const pem = readFileSync(new URL('../fixtures/docs-rsa-public.pem', import.meta.url), 'utf8');
+    const pem = docsRsaKey('public');
     const created = await submitForm(server, browser, '/keys', {
       permissions: 'ACCOUNTS_READ',
       signing: 'RSA',
@@ -511,10 +514,7 @@ describe('API keys', () => {
     const page = await created.text();
     expect(page).not.toContain('id="new-secret"');
     const apiKey = /id="new-api-key">([0-9a-f]{64})</.exec(page)?.[1] ?? '';
-    const rsaPrivateKey = readFileSync(
-      new URL('../fixtures/docs-rsa-private.pem', import.meta.url),
-      'utf8',
-    );
+    const rsaPrivateKey = docsRsaKey('private');
     expect((await signedGet(server, LIST, { apiKey, rsaPrivateKey })).status).toBe(200);
   });
 

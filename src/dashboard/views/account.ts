@@ -7,6 +7,7 @@ import { html, type Html } from '../html.ts';
 import { csrfField, notice, page, type Viewer } from '../layout.ts';
 import type { SyncState } from '../portfolio.ts';
 import { credentialInputs } from './credential-fields.ts';
+import { input } from './input.ts';
 import { headline, percentFigure } from './figures.ts';
 import { historyChart } from './history-chart.ts';
 import { credentialState, headlineOf, marketLabel, syncedWhen } from './overview.ts';
@@ -112,17 +113,13 @@ export function accountPage(
         ${errorFor('rename')}
         <form method="post" action="/accounts/${entity.id}/rename" class="stack">
           ${csrfField(viewer.csrfToken)}
-          <div>
-            <label for="rename-name">Name</label>
-            <input
-              id="rename-name"
-              name="name"
-              type="text"
-              required
-              maxlength="100"
-              value="${entity.name}"
-            />
-          </div>
+          ${input({
+            id: 'rename-name',
+            name: 'name',
+            label: 'Name',
+            maxLength: 100,
+            value: entity.name,
+          })}
           <div><button type="submit">Rename</button></div>
         </form>
         ${

@@ -2,6 +2,7 @@ import type { MarketListItem } from '../../markets/market-data-schema.ts';
 import { html, type Html } from '../html.ts';
 import { csrfField, notice, page, type Viewer } from '../layout.ts';
 import { credentialInputs } from './credential-fields.ts';
+import { input } from './input.ts';
 
 export function marketsPage(viewer: Viewer, markets: MarketListItem[]): Html {
   return page({
@@ -64,18 +65,14 @@ export function connectPage(viewer: Viewer, market: MarketListItem, form: Connec
         data-busy="${isWallet ? 'Connecting…' : 'Checking the keys…'}"
       >
         ${csrfField(viewer.csrfToken)}
-        <div>
-          <label for="connect-name">Name</label>
-          <input
-            id="connect-name"
-            name="name"
-            type="text"
-            required
-            maxlength="100"
-            value="${form.name ?? market.market_name}"
-          />
-          <p class="hint">How the account is listed (it is the API's <code>name</code>).</p>
-        </div>
+        ${input({
+          id: 'connect-name',
+          name: 'name',
+          label: 'Name',
+          maxLength: 100,
+          value: form.name ?? market.market_name,
+          hint: html`How the account is listed (it is the API's <code>name</code>).`,
+        })}
         ${credentialInputs(fields, 'connect', form.values)}
         <div><button type="submit" class="primary">Connect</button></div>
       </form>`,

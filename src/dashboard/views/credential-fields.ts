@@ -1,5 +1,6 @@
 import type { FormField } from '../../markets/market-data-schema.ts';
 import { html, type Html } from '../html.ts';
+import { input } from './input.ts';
 
 /** What each credential field is, in words a user can act on. */
 const HINTS: Record<string, string> = {
@@ -22,23 +23,15 @@ export function credentialInputs(
   values: Readonly<Record<string, string>> = {},
 ): Html {
   return html`${fields.map((field) => {
-    const id = `${idPrefix}-${field.field}`;
     const secret = isSecretField(field.field);
-    const value = secret ? '' : (values[field.field] ?? '');
-    const hint = HINTS[field.field];
-    return html`<div>
-      <label for="${id}">${field.localized_name.replace(/:$/, '')}</label>
-      <input
-        id="${id}"
-        name="${field.field}"
-        type="${secret ? 'password' : 'text'}"
-        required
-        autocomplete="off"
-        spellcheck="false"
-        value="${value}"
-        ${hint ? html`aria-describedby="${id}-hint"` : ''}
-      />
-      ${hint && html`<p class="hint" id="${id}-hint">${hint}</p>`}
-    </div>`;
+    return input({
+      id: `${idPrefix}-${field.field}`,
+      name: field.field,
+      label: field.localized_name.replace(/:$/, ''),
+      type: secret ? 'password' : 'text',
+      autocomplete: 'off',
+      value: secret ? '' : (values[field.field] ?? ''),
+      hint: HINTS[field.field],
+    });
   })}`;
 }

@@ -1,5 +1,6 @@
 import { html, type Html } from '../html.ts';
 import { notice, page } from '../layout.ts';
+import { input } from './input.ts';
 
 export interface LoginForm {
   email?: string;
@@ -18,27 +19,21 @@ export function loginPage(form: LoginForm): Html {
       <form method="post" action="/login" class="stack">
         <input type="hidden" name="_login" value="${form.loginToken}" />
         ${form.next && form.next !== '/' && html`<input type="hidden" name="next" value="${form.next}" />`}
-        <div>
-          <label for="email">Email</label>
-          <input
-            id="email"
-            name="email"
-            type="email"
-            autocomplete="username"
-            required
-            value="${form.email ?? ''}"
-          />
-        </div>
-        <div>
-          <label for="password">Password</label>
-          <input
-            id="password"
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required
-          />
-        </div>
+        ${input({
+          id: 'email',
+          name: 'email',
+          label: 'Email',
+          type: 'email',
+          autocomplete: 'username',
+          value: form.email ?? '',
+        })}
+        ${input({
+          id: 'password',
+          name: 'password',
+          label: 'Password',
+          type: 'password',
+          autocomplete: 'current-password',
+        })}
         <div><button type="submit" class="primary">Sign in</button></div>
       </form>
       <p class="hint">

@@ -1,5 +1,6 @@
 import { html, type Html } from '../html.ts';
 import { csrfField, notice, page, type Viewer } from '../layout.ts';
+import { input } from './input.ts';
 
 export interface SettingsData {
   displayCurrency: string;
@@ -72,40 +73,30 @@ export function settingsPage(viewer: Viewer, data: SettingsData, state: Settings
           <input type="hidden" name="username" value="${viewer.email}" autocomplete="username" />
           ${
             data.hasPassword &&
-            html`<div>
-              <label for="current-password">Current password</label>
-              <input
-                id="current-password"
-                name="current"
-                type="password"
-                autocomplete="current-password"
-                required
-              />
-            </div>`
+            input({
+              id: 'current-password',
+              name: 'current',
+              label: 'Current password',
+              type: 'password',
+              autocomplete: 'current-password',
+            })
           }
-          <div>
-            <label for="new-password">New password</label>
-            <input
-              id="new-password"
-              name="password"
-              type="password"
-              autocomplete="new-password"
-              minlength="10"
-              required
-              aria-describedby="new-password-hint"
-            />
-            <p class="hint" id="new-password-hint">At least 10 characters.</p>
-          </div>
-          <div>
-            <label for="confirm-password">New password again</label>
-            <input
-              id="confirm-password"
-              name="confirm"
-              type="password"
-              autocomplete="new-password"
-              required
-            />
-          </div>
+          ${input({
+            id: 'new-password',
+            name: 'password',
+            label: 'New password',
+            type: 'password',
+            autocomplete: 'new-password',
+            minLength: 10,
+            hint: 'At least 10 characters.',
+          })}
+          ${input({
+            id: 'confirm-password',
+            name: 'confirm',
+            label: 'New password again',
+            type: 'password',
+            autocomplete: 'new-password',
+          })}
           <div><button type="submit">Set password</button></div>
         </form>
       </section>`,
