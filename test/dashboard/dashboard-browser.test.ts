@@ -300,6 +300,22 @@ describe('the dashboard in Chromium', () => {
     }
   });
 
+  it('keeps its contrast in the dark colour scheme', async () => {
+    const dark = await session.browser.newContext({
+      colorScheme: 'dark',
+      storageState: await session.context.storageState(),
+    });
+    try {
+      const darkPage = await dark.newPage();
+      for (const path of ['/', `/accounts/${demo.account_ids[0]}`, '/keys', '/settings']) {
+        await darkPage.goto(`${server.url}${path}`);
+        expect(await darkPage.evaluate(CONTRAST_FAILURES), path).toEqual([]);
+      }
+    } finally {
+      await dark.close();
+    }
+  });
+
   it('fits a phone-sized screen', async () => {
     const phone = await openBrowser(server.url, {
       viewport: { width: 375, height: 812 },

@@ -264,6 +264,28 @@ describe('the overview', () => {
     expect(await bad.json()).toMatchObject({ error: 'record_invalid' });
   });
 
+  it('shows a locked account as locked, with the reason', async () => {
+    const { user } = await userWithKey(server.services);
+    const account = await server.services.accounts.add({
+      user_id: user.id,
+      market_code: 'binance',
+      name: 'Revoked key',
+      api_key: 'revoked',
+      secret: 'revoked',
+      sync: false,
+    });
+    await server.services.storage.db
+      .updateTable('accounts')
+      .set({ is_locked: true, lock_reason: 'Binance refused the API key', api_key_invalid: true })
+      .where('id', '=', account.id)
+      .execute();
+    server.services.lister.cache.invalidate(user.id);
+    const html = await (await getPage(server, await signInByLink(server, user.id), '/')).text();
+    const row = html.slice(html.indexOf(`data-account-id="${account.id}"`));
+    expect(row).toContain('Locked');
+    expect(row).toContain('Binance refused the API key');
+  });
+
   it('says what to do when there are no accounts yet', async () => {
     const { user } = await userWithKey(server.services);
     const html = await (await getPage(server, await signInByLink(server, user.id), '/')).text();
