@@ -31,8 +31,8 @@ export async function dashboardRoutes(app: FastifyInstance, options: { services:
         "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     );
   });
-  app.addHook('preHandler', async (request) => {
-    if (!request.url.startsWith('/assets/')) await loadViewer(services, request);
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.url.startsWith('/assets/')) await loadViewer(services, request, reply);
   });
   const reader = new PortfolioReader(services);
   assetRoutes(app);

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { clientIp } from '../http/client-ip.ts';
 import type { Services } from '../services.ts';
 import type { Session } from '../sessions/sessions.ts';
 
@@ -48,12 +49,29 @@ export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply)
   });
 }
 
-/** Reads the session cookie into `request.viewer` (left unset without a live session). */
-export async function loadViewer(services: Services, request: FastifyRequest): Promise<void> {
+/**
+ * Reads the session cookie into `request.viewer` (left unset without a live session). A cookie
+ * naming no session counts against the caller's IP like a bad API signature: guessing session
+ * tokens is refused as guessing keys is, and an IP refused there is refused here.
+ */
+export async function loadViewer(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const token = request.cookies[SESSION_COOKIE];
   if (!token) return;
+  const limiter = services.limits.requests;
+  const refused = await limiter?.admit(clientIp(request));
+  if (refused) throw refused;
   const session = await services.sessions.find(token);
-  if (!session) return;
+  if (!session) {
+    // Expired or ended: forget it, so the browser stops sending it.
+    clearSessionCookie(request, reply);
+    const banned = await limiter?.authenticationFailed(clientIp(request));
+    if (banned) throw banned;
+    return;
+  }
   const user = await services.users.get(session.userId);
   request.viewer = {
     userId: session.userId,

@@ -62,4 +62,26 @@ describe('sign-in limits', () => {
     // Another caller is not affected.
     expect((await attempt(PASSWORD, { 'x-forwarded-for': '203.0.113.8' })).status).toBe(303);
   });
+
+  it('counts cookies that name no session against the IP, like bad signatures', async () => {
+    const from = { 'x-forwarded-for': '203.0.113.10' };
+    const guess = () =>
+      fetch(`${server.url}/`, {
+        redirect: 'manual',
+        headers: { ...from, cookie: `opencommas_session=${'A'.repeat(43)}` },
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await guess()).status);
+    // Sent to the sign-in page (and the cookie cleared) until the IP is over its limit.
+    expect(statuses.slice(0, 5)).toEqual([303, 303, 303, 303, 303]);
+    expect(statuses.at(-1)).toBe(429);
+    const first = await fetch(`${server.url}/`, {
+      redirect: 'manual',
+      headers: {
+        'x-forwarded-for': '203.0.113.11',
+        cookie: `opencommas_session=${'B'.repeat(43)}`,
+      },
+    });
+    expect(first.headers.getSetCookie().some((l) => /^opencommas_session=;/.test(l))).toBe(true);
+  });
 });
