@@ -25,6 +25,11 @@ export interface Config {
   metrics: { port: number; host: string } | null;
   /** How long a SIGTERM/SIGINT may take before the process exits anyway. */
   shutdownGraceMs: number;
+  /**
+   * API processes `serve` runs on its port (`OPENCOMMAS_PROCESSES`, default 1; more than one
+   * needs PostgreSQL): a primary forks that many, each a whole server.
+   */
+  processes: number;
   sessions: SessionConfig;
 }
 
@@ -141,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     metrics: parseMetrics(env),
     shutdownGraceMs: duration(env, 'OPENCOMMAS_SHUTDOWN_GRACE', '10s'),
+    processes: parseCount('OPENCOMMAS_PROCESSES', nonEmpty(env.OPENCOMMAS_PROCESSES) ?? '1'),
     sessions: loadSessionConfig(env),
   };
 }

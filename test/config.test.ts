@@ -79,6 +79,7 @@ describe('production configuration', () => {
     expect(config.shutdownGraceMs).toBe(10_000);
     expect(config.demo).toBe('auto');
     expect(config.database.statementTimeoutMs).toBe(15_000);
+    expect(config.processes).toBe(1);
   });
 
   it('reads limits, proxies, metrics and the demo switch', () => {
@@ -98,6 +99,7 @@ describe('production configuration', () => {
     expect(config.shutdownGraceMs).toBe(3000);
     expect(loadConfig({ OPENCOMMAS_RATE_LIMIT: 'off' }).limits.rate).toBeNull();
     expect(loadConfig({ OPENCOMMAS_DEMO: 'off' }).demo).toBe('off');
+    expect(loadConfig({ OPENCOMMAS_PROCESSES: '4' }).processes).toBe(4);
   });
 
   it.each([
@@ -110,6 +112,8 @@ describe('production configuration', () => {
     ['OPENCOMMAS_METRICS_PORT', '70000'],
     ['OPENCOMMAS_SHUTDOWN_GRACE', 'never'],
     ['OPENCOMMAS_DEMO', 'maybe'],
+    ['OPENCOMMAS_PROCESSES', '0'],
+    ['OPENCOMMAS_PROCESSES', 'two'],
   ])('refuses %s=%s with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

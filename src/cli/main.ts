@@ -85,9 +85,20 @@ program
   .command('serve')
   .description('run the server (same as npm start), with a sync worker unless --no-worker')
   .option('--no-worker', 'serve the API only; run `opencommas worker` elsewhere')
-  .action(async (o: { worker: boolean }) => {
+  .option(
+    '--processes <n>',
+    'API processes sharing the port, PostgreSQL only (default: OPENCOMMAS_PROCESSES, else 1)',
+  )
+  .action(async (o: { worker: boolean; processes?: string }) => {
+    const processes = o.processes === undefined ? undefined : positiveInt('processes')(o.processes);
     const { serve } = await import('./serve.ts');
-    await serve({ worker: o.worker }).catch(failedToStart);
+    const { ProcessesRefused } = await import('./cluster.ts');
+    await serve({ worker: o.worker, processes }).catch((error: unknown) => {
+      if (!(error instanceof ProcessesRefused)) failedToStart(error);
+      // A request this storage cannot serve, refused before anything started: a usage error.
+      printError(error, json());
+      process.exit(2);
+    });
   });
 
 program

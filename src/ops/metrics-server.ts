@@ -43,7 +43,9 @@ export async function startMetricsServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
+    // Exclusive: in a `serve --processes N` child the listener is this process's own (its own
+    // port), not a handle shared through the cluster's primary, where scrapes would rotate.
+    server.listen({ port: listen.port, host: listen.host, exclusive: true }, () => {
       server.off('error', reject);
       resolve();
     });
