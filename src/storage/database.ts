@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, LogConfig } from 'kysely';
 import type { Database } from './schema.ts';
 
 export type StorageKind = 'pglite' | 'postgres';
@@ -42,6 +42,19 @@ export interface StorageOptions {
   onBackgroundError?: ((error: Error) => void) | undefined;
   /** Pool hygiene towards PostgreSQL (`config.database`); defaults as in `src/config.ts`. */
   pool?: PoolSettings | undefined;
+  /**
+   * Told of every statement the storage runs, after it ran (tests check their plans). Absent in
+   * the service: Kysely then builds no log event at all.
+   */
+  onQuery?: QueryListener | undefined;
+}
+
+/** A statement as sent: its SQL text and its parameters. */
+export type QueryListener = (sql: string, parameters: readonly unknown[]) => void;
+
+/** Kysely's `log` option for `onQuery`: both outcomes, so failed statements are told too. */
+export function queryLog(onQuery: QueryListener | undefined): { log?: LogConfig } {
+  return onQuery ? { log: (event) => onQuery(event.query.sql, event.query.parameters) } : {};
 }
 
 export interface PoolSettings {
@@ -75,8 +88,9 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
       options.databaseUrl,
       options.pool ?? DEFAULT_POOL,
       options.onBackgroundError ?? (() => undefined),
+      options.onQuery,
     );
   }
   const { openPGlite } = await import('./pglite.ts');
-  return openPGlite(options.dataDir, options.pgliteTemplateRoot);
+  return openPGlite(options.dataDir, options.pgliteTemplateRoot, options.onQuery);
 }

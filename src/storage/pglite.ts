@@ -1,6 +1,15 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect } from 'kysely';
-import { CHANGES_CHANNEL, INT8, NUMERIC, keepText, parseInt8, type Storage } from './database.ts';
+import {
+  CHANGES_CHANNEL,
+  INT8,
+  NUMERIC,
+  keepText,
+  parseInt8,
+  queryLog,
+  type QueryListener,
+  type Storage,
+} from './database.ts';
 import { migrate } from './migrate.ts';
 import { pgliteStartParams } from './pglite-settings.ts';
 import { createFromTemplate, isNewDataDir } from './pglite-template.ts';
@@ -10,8 +19,9 @@ import type { Database } from './schema.ts';
 export async function openPGlite(
   dataDir: string | undefined,
   templateRoot: string | undefined,
+  onQuery?: QueryListener,
 ): Promise<Storage> {
-  const storage = await openEmbedded(dataDir, templateRoot);
+  const storage = await openEmbedded(dataDir, templateRoot, onQuery);
   try {
     await migrate(storage.db);
   } catch (error) {
@@ -24,6 +34,7 @@ export async function openPGlite(
 async function openEmbedded(
   dataDir: string | undefined,
   templateRoot: string | undefined,
+  onQuery: QueryListener | undefined,
 ): Promise<Storage> {
   // A new database is copied from the template the build prepared; without one, PGlite runs initdb.
   if (dataDir && isNewDataDir(dataDir)) await createFromTemplate(dataDir, templateRoot);
@@ -31,7 +42,7 @@ async function openEmbedded(
     parsers: { [INT8]: parseInt8, [NUMERIC]: keepText },
     startParams: pgliteStartParams(),
   });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), ...queryLog(onQuery) });
   return {
     kind: 'pglite',
     db,

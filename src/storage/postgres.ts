@@ -6,8 +6,10 @@ import {
   NUMERIC,
   keepText,
   parseInt8,
+  queryLog,
   type ChangeListener,
   type PoolSettings,
+  type QueryListener,
   type Storage,
 } from './database.ts';
 import { migrate } from './migrate.ts';
@@ -18,9 +20,10 @@ export async function openPostgres(
   connectionString: string,
   settings: PoolSettings,
   onBackgroundError: (error: Error) => void,
+  onQuery?: QueryListener,
 ): Promise<Storage> {
   await migratePostgres(connectionString, settings);
-  return openPool(connectionString, settings, onBackgroundError);
+  return openPool(connectionString, settings, onBackgroundError, onQuery);
 }
 
 /**
@@ -47,6 +50,7 @@ function openPool(
   connectionString: string,
   settings: PoolSettings,
   onBackgroundError: (error: Error) => void,
+  onQuery: QueryListener | undefined,
 ): Storage {
   const types = {
     getTypeParser: (oid: number, format?: 'text' | 'binary') =>
@@ -74,7 +78,10 @@ function openPool(
   // transaction would emit an unhandled 'error' and end the process. The statement in flight
   // (or the next one) fails instead, and the pool drops the broken client on release.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    ...queryLog(onQuery),
+  });
   const notifications = new NotificationConnection(
     { connectionString, connectionTimeoutMillis: settings.connectTimeoutMs, keepAlive: true },
     onBackgroundError,

@@ -55,13 +55,24 @@ export async function claimOne(
 
 /**
  * When the next account falls due or its claim lapses, or its exchange's pause ends (null: none
- * scheduled).
+ * scheduled). Three bounded probes, never a walk over every scheduled account (issue 14): the
+ * first claimable account in schedule order (`accounts_due`; one due now would have been
+ * claimed), the accounts held right now (`accounts_claimed`: free when their lease ends, not
+ * before their schedule or their exchange's pause), and the end of each pause (its accounts are
+ * claimable then at the earliest; waking then is at worst early, never late).
  */
-export async function nextDueAt(storage: Storage): Promise<Date | null> {
+export async function nextDueAt(storage: Storage, now = new Date()): Promise<Date | null> {
   const row = await sql<{ next: Date | null }>`
-    SELECT min(GREATEST(a.next_sync_at, a.claimed_until, p.until)) AS next
-    FROM accounts a LEFT JOIN exchange_pauses p ON p.market_code = a.market_code
-    WHERE a.next_sync_at IS NOT NULL`.execute(storage.db);
+    SELECT least(
+      (SELECT a.next_sync_at FROM accounts a
+        WHERE a.next_sync_at IS NOT NULL
+          AND (a.claimed_until IS NULL OR a.claimed_until < ${now})
+          AND a.market_code NOT IN (SELECT market_code FROM exchange_pauses WHERE until > ${now})
+        ORDER BY a.next_sync_at LIMIT 1),
+      (SELECT min(GREATEST(a.next_sync_at, a.claimed_until, p.until))
+        FROM accounts a LEFT JOIN exchange_pauses p ON p.market_code = a.market_code
+        WHERE a.claimed_until >= ${now} AND a.next_sync_at IS NOT NULL),
+      (SELECT min(until) FROM exchange_pauses WHERE until > ${now})) AS next`.execute(storage.db);
   return row.rows[0]?.next ?? null;
 }
 

@@ -34,6 +34,7 @@ describe('storage', () => {
         '0005_transfer_prices',
         '0006_display_prices',
         '0007_sessions',
+        '0008_claimed_accounts',
       ]);
       const users = await second.db.selectFrom('users').select('email').execute();
       expect(users).toEqual([{ email: 'kept@example.com' }]);

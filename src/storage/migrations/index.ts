@@ -6,6 +6,7 @@ import * as snapshotWallets from './0004_snapshot_wallets.ts';
 import * as transferPrices from './0005_transfer_prices.ts';
 import * as displayPrices from './0006_display_prices.ts';
 import * as sessions from './0007_sessions.ts';
+import * as claimedAccounts from './0008_claimed_accounts.ts';
 
 /** Versioned migrations, applied in name order at start. Add new ones; never edit old ones. */
 export const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   '0005_transfer_prices': transferPrices,
   '0006_display_prices': displayPrices,
   '0007_sessions': sessions,
+  '0008_claimed_accounts': claimedAccounts,
 };
 
 export const migrationProvider: MigrationProvider = {
