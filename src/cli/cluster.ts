@@ -139,6 +139,8 @@ export function runPrimary(config: Config, processes: number, worker: boolean): 
   let stopping = false;
   let signalled = false;
   let exitCode = 0;
+  /** Set when the children are being killed: the exit code is then this, whatever theirs. */
+  let forced = false;
 
   const fork = (slot: number) => {
     const child = cluster.fork({ [SLOT_VARIABLE]: String(slot) });
@@ -173,7 +175,7 @@ export function runPrimary(config: Config, processes: number, worker: boolean): 
     const childPid = child.process.pid;
     if (stopping) {
       logger.info({ child: slot, childPid, code, signal }, 'child exited');
-      if (code !== 0 && code !== null) exitCode = 1;
+      if (code !== 0 && code !== null && !forced) exitCode = 1;
       if (children.size === 0) finish();
       return;
     }
@@ -211,8 +213,7 @@ export function runPrimary(config: Config, processes: number, worker: boolean): 
         { graceMs: config.shutdownGraceMs },
         'shutdown took longer than OPENCOMMAS_SHUTDOWN_GRACE: exiting',
       );
-      killAll();
-      process.exit(1);
+      killAllAndExit(1);
     }, config.shutdownGraceMs);
     restarts.forEach((timer) => clearTimeout(timer));
     restarts.clear();
@@ -229,15 +230,21 @@ export function runPrimary(config: Config, processes: number, worker: boolean): 
     process.exit(exitCode);
   };
 
-  const killAll = () => {
+  /** Kills the children left and exits with `code` once they are gone (a moment: SIGKILL). */
+  const killAllAndExit = (code: number) => {
+    forced = true;
+    exitCode = code;
+    if (children.size === 0) finish();
     for (const child of children.values()) child.process.kill('SIGKILL');
+    // Should a killed child never be reported gone, exit all the same.
+    setTimeout(() => process.exit(code), 1000);
   };
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
       logger.warn({ signal }, 'second signal: exiting at once');
-      killAll();
-      process.exit(128 + constants.signals[signal]);
+      killAllAndExit(128 + constants.signals[signal]);
+      return;
     }
     signalled = true;
     logger.info(

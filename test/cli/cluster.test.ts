@@ -193,6 +193,32 @@ describe('stopping serve --processes 2', () => {
   }, 120_000);
 });
 
+describe('children that cannot start', () => {
+  it('the database unreachable: restarted a few times, then the primary gives up with exit 1', async () => {
+    // Port 1 on loopback: nothing listens, every connection is refused.
+    const result = await runCli({ ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }, [
+      'serve',
+      '--processes',
+      '2',
+    ]);
+    expect(result.code).toBe(1);
+    const lines = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
+    const messages = lines.map((line) => line.msg);
+    expect(
+      messages.filter((msg) => msg === 'child exited before serving: restarting it'),
+    ).toHaveLength(4);
+    expect(messages).toContain('children keep exiting before they serve: giving up');
+    // Never got as far as the second child, nor the welcome.
+    expect(new Set(lines.map((line) => line.child).filter((slot) => slot !== undefined))).toEqual(
+      new Set([0]),
+    );
+    expect(result.stdout).not.toMatch(/listening on/);
+  }, 120_000);
+});
+
 describe('serve --processes 2 on the embedded database', () => {
   it.each([
     ['--processes 2', ['serve', '--processes', '2'], {}],
