@@ -18,9 +18,11 @@ import { LIST, signedPost, userWithKey, type Credentials } from '../support/serv
 
 // `opencommas serve --processes 2` on PostgreSQL: a primary and exactly two children answering on
 // one port, each counted on its own metrics port (base, base + 1); a child killed is replaced
-// while the other answers; SIGTERM stops them all, exit 0. PostgreSQL is needed on both suite
-// runs: without DATABASE_URL the test starts a cluster of its own. On the embedded database
-// several processes are refused before anything starts.
+// while the other answers; SIGTERM stops them all, exit 0, and Ctrl-C (the signal reaching every
+// process) too; a second signal or the grace exceeded ends them all at once (143, 1); children
+// that cannot reach the database make the primary give up (1). PostgreSQL is needed on both
+// suite runs: without DATABASE_URL the test starts a cluster of its own. On the embedded
+// database several processes are refused before anything starts (2).
 
 /** Accounts whose exchange never answers: a request reading one is in flight until the end. */
 const STUCK_KEYS = ['stuck-1', 'stuck-2'];
