@@ -6,6 +6,7 @@ import { adminToken } from '../../src/auth/master-key.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createServices, type Services } from '../../src/services.ts';
+import { nextDueAt } from '../../src/sync/claims.ts';
 import { openStorage } from '../../src/storage/database.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { getPage, signInByLink } from '../support/dashboard.ts';
@@ -453,5 +454,56 @@ describe('query plans at scale', () => {
         prefix,
       ).toBe(true);
     }
+  });
+});
+
+describe("the worker's wake-up, from bounded probes", () => {
+  // What it read before: every scheduled account. The probes must answer the same, or earlier
+  // (an exchange's pause end, whether or not its accounts fall due then), never in the past.
+  const fullScan = async () => {
+    const row = await sql<{ next: Date | null }>`
+      SELECT min(GREATEST(a.next_sync_at, a.claimed_until, p.until)) AS next
+      FROM accounts a LEFT JOIN exchange_pauses p ON p.market_code = a.market_code
+      WHERE a.next_sync_at IS NOT NULL`.execute(services.storage.db);
+    return row.rows[0]?.next?.getTime();
+  };
+  const probes = async (now: Date) => (await nextDueAt(services.storage, now))?.getTime();
+  const minutes = (n: number) => new Date(Date.now() + n * 60_000);
+
+  it('answers as the full scan did, with accounts held by a worker', async () => {
+    const now = new Date();
+    expect(await probes(now)).toBe(await fullScan());
+    // The first account in schedule order is held (due already): free when its lease ends,
+    // which comes before any other account's schedule.
+    const [first] = await services.storage.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('next_sync_at', 'is not', null)
+      .orderBy('next_sync_at')
+      .limit(1)
+      .execute();
+    const lease = minutes(5); // every other account is due an hour from now or later
+    await services.storage.db
+      .updateTable('accounts')
+      .set({ next_sync_at: minutes(-1), claimed_by: 'elsewhere', claimed_until: lease })
+      .where('id', '=', first?.id ?? 0)
+      .execute();
+    expect(await probes(now)).toBe(lease.getTime());
+    expect(await probes(now)).toBe(await fullScan());
+  });
+
+  it('wakes at the end of a pause when a due account waits on it, never in the past', async () => {
+    // The held account (bybit_spot) is let go, due at once, and its exchange paused.
+    const now = new Date();
+    const until = minutes(30); // before any other account's schedule
+    await services.storage.db
+      .updateTable('accounts')
+      .set({ claimed_by: null, claimed_until: null })
+      .where('claimed_by', '=', 'elsewhere')
+      .execute();
+    await sql`INSERT INTO exchange_pauses (market_code, until, reason)
+      VALUES ('bybit_spot', ${until}, 'test')`.execute(services.storage.db);
+    expect(await probes(now)).toBe(until.getTime());
+    expect(await probes(now)).toBe(await fullScan());
   });
 });
