@@ -371,12 +371,7 @@ const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
  * Statements known to read a whole history on the request path, each with why it is left: the
  * test fails when one is no longer run, so the entry goes with the fix.
  */
-const KNOWN_WHOLE_HISTORY = [
-  // The dashboard's "All" chart range (`daysOfHistory`, src/dashboard/routes/json.ts): min() over
-  // an IN list reads every snapshot of the user's accounts; a LATERAL first-snapshot probe per
-  // account would read one each. Not ours to change here (reported).
-  'select min("taken_at") as "first" from "balance_snapshots" where "account_id" in',
-];
+const KNOWN_WHOLE_HISTORY: string[] = [];
 
 /** Statements with plans, each planned once. */
 async function plannedStatements() {

@@ -72,17 +72,24 @@ async function daysOfHistory(
   target: ChartTarget,
   now: number,
 ): Promise<number> {
-  // By account ids, so that the (account_id, taken_at) index answers each account's first.
+  // One index probe per account (its first snapshot on (account_id, taken_at)), never a read of
+  // the accounts' whole history.
   const row = await services.storage.db
-    .selectFrom('balance_snapshots')
-    .select((eb) => eb.fn.min('taken_at').as('first'))
-    .where('account_id', 'in', (db) =>
-      db
-        .selectFrom('accounts')
-        .select('id')
-        .where('user_id', '=', userId)
-        .$if(target !== 'summary', (q) => q.where('id', '=', target as number)),
+    .selectFrom('accounts as a')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('balance_snapshots as s')
+          .select('s.taken_at')
+          .whereRef('s.account_id', '=', 'a.id')
+          .orderBy('s.taken_at')
+          .limit(1)
+          .as('f'),
+      (join) => join.onTrue(),
     )
+    .select((eb) => eb.fn.min('f.taken_at').as('first'))
+    .where('a.user_id', '=', userId)
+    .$if(target !== 'summary', (q) => q.where('a.id', '=', target as number))
     .executeTakeFirst();
   const first = row?.first ? new Date(row.first).getTime() : now;
   return Math.min(MAX_CHART_DAYS - 1, Math.max(1, Math.ceil((now - first) / DAY_MS)));
