@@ -3,6 +3,7 @@
 // retention leaves it (every 5 minutes, then hourly, then daily), with its assets and transfers.
 // Built once into a template database, then copied per run (CREATE DATABASE … TEMPLATE).
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import pg from 'pg';
 import { createSealer } from '../../src/auth/sealing.ts';
 import { openStorage } from '../../src/storage/database.ts';
@@ -35,7 +36,21 @@ export const LEAN_HISTORY: HistoryTiers = { fiveMinuteHours: 1, hourlyDays: 1, d
 export interface ScaleSize {
   users: number;
   history: HistoryTiers;
+  /**
+   * Users whose accounts get another history: every `every`-th user (by id) has `history`
+   * instead (the retention shape for a sample, when the rest is lean).
+   */
+  deep?: { every: number; history: HistoryTiers };
 }
+
+/** Which accounts a history goes to: every account, or those of every n-th user, or the rest. */
+type Cohort = { every: number; deep: boolean } | undefined;
+
+// Hashed, not `user_id % every`: how many accounts a user has follows the id's digits.
+const cohortCondition = (cohort: Cohort) =>
+  cohort === undefined
+    ? 'TRUE'
+    : `abs(hashint4(a.user_id::int)) % ${cohort.every} ${cohort.deep ? '=' : '<>'} 0`;
 
 export interface BuiltDatabase {
   users: number;
@@ -119,12 +134,27 @@ export async function buildScaleDatabase(
     );
     const first = Number(ids.rows[0]?.min ?? 1);
     const last = Number(ids.rows[0]?.max ?? 0);
+    // Indexes are built once over the loaded rows (a sort), not row by row as they arrive.
+    const rebuild = await dropHistoryIndexes(db);
+    const batches: Array<[number, number]> = [];
     for (let lo = first; lo <= last; lo += BATCH_ACCOUNTS) {
-      const hi = Math.min(last, lo + BATCH_ACCOUNTS - 1);
-      await insertHistory(db, lo, hi, size.history, anchor);
-      progress(`history: accounts ${hi - first + 1} of ${last - first + 1} (${elapsed(started)})`);
+      batches.push([lo, Math.min(last, lo + BATCH_ACCOUNTS - 1)]);
     }
-    await insertDisplayPrices(db, size.history, anchor);
+    let done = 0;
+    await loadInParallel(databaseUrl, batches, async (loader, [lo, hi]) => {
+      if (size.deep) {
+        const { every } = size.deep;
+        await insertHistory(loader, lo, hi, size.history, anchor, { every, deep: false });
+        await insertHistory(loader, lo, hi, size.deep.history, anchor, { every, deep: true });
+      } else {
+        await insertHistory(loader, lo, hi, size.history, anchor, undefined);
+      }
+      done += hi - lo + 1;
+      progress(`history: accounts ${done} of ${last - first + 1} (${elapsed(started)})`);
+    });
+    progress(`indexes… (${elapsed(started)})`);
+    for (const statement of rebuild) await db.query(statement);
+    await insertDisplayPrices(db, size.deep?.history ?? size.history, anchor);
     await db.query('ANALYZE');
     const counts = await db.query<Record<string, string>>(`SELECT
       (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM accounts) AS accounts,
@@ -144,6 +174,68 @@ export async function buildScaleDatabase(
   } finally {
     await db.end();
   }
+}
+
+/** The history tables, whose keys and indexes are dropped for the load and rebuilt after. */
+const HISTORY_TABLES = ['balance_snapshots', 'snapshot_assets', 'transfers'];
+
+/**
+ * Drops the history tables' constraints and indexes (the migrations' own, whatever they are)
+ * and returns the statements that recreate them, primary keys and uniques first so that the
+ * foreign keys find them.
+ */
+async function dropHistoryIndexes(db: pg.Client): Promise<string[]> {
+  const constraints = await db.query<{ table: string; name: string; def: string; type: string }>(
+    `SELECT conrelid::regclass::text AS table, conname AS name, contype AS type,
+       pg_get_constraintdef(oid) AS def
+     FROM pg_constraint WHERE conrelid::regclass::text = ANY($1) AND contype IN ('p', 'u', 'f')
+     ORDER BY CASE contype WHEN 'f' THEN 1 ELSE 0 END`,
+    [HISTORY_TABLES],
+  );
+  const indexes = await db.query<{ name: string; def: string }>(
+    `SELECT indexname AS name, indexdef AS def FROM pg_indexes
+     WHERE tablename = ANY($1) AND indexname NOT IN (
+       SELECT conname FROM pg_constraint WHERE conrelid::regclass::text = ANY($1))`,
+    [HISTORY_TABLES],
+  );
+  // Foreign keys first: a key another table references cannot go before its reference does.
+  for (const c of [...constraints.rows].reverse()) {
+    await db.query(`ALTER TABLE ${c.table} DROP CONSTRAINT ${c.name}`);
+  }
+  for (const index of indexes.rows) await db.query(`DROP INDEX ${index.name}`);
+  return [
+    ...constraints.rows
+      .filter((c) => c.type !== 'f')
+      .map((c) => `ALTER TABLE ${c.table} ADD CONSTRAINT ${c.name} ${c.def}`),
+    ...indexes.rows.map((index) => index.def),
+    ...constraints.rows
+      .filter((c) => c.type === 'f')
+      .map((c) => `ALTER TABLE ${c.table} ADD CONSTRAINT ${c.name} ${c.def}`),
+  ];
+}
+
+/** Loaders working through the batches side by side: one per core of this machine. */
+async function loadInParallel<T>(
+  databaseUrl: string,
+  batches: T[],
+  load: (loader: pg.Client, batch: T) => Promise<void>,
+): Promise<void> {
+  const queue = [...batches];
+  const loaders = Math.max(1, Math.min(availableParallelism(), queue.length));
+  await Promise.all(
+    Array.from({ length: loaders }, async () => {
+      const loader = new pg.Client({ connectionString: databaseUrl });
+      await loader.connect();
+      try {
+        await loader.query('SET synchronous_commit = off');
+        for (let batch = queue.shift(); batch !== undefined; batch = queue.shift()) {
+          await load(loader, batch);
+        }
+      } finally {
+        await loader.end();
+      }
+    }),
+  );
 }
 
 /** Every bench key and exchange account shares one secret (sealed once). */
@@ -210,7 +302,9 @@ async function insertHistory(
   hi: number,
   h: HistoryTiers,
   anchor: Date,
+  cohort: Cohort,
 ): Promise<void> {
+  const among = cohortCondition(cohort);
   await db.query(
     `WITH t AS (${tierInstants(h)}),
      held AS (
@@ -218,7 +312,7 @@ async function insertHistory(
          0.001 * (1 + a.id % 97) AS btc_amount, 0.01 * (1 + a.id % 89) AS eth_amount,
          10 * (1 + a.id % 83) AS usdt_amount
        FROM accounts a CROSS JOIN t
-       WHERE a.id BETWEEN $2 AND $3 AND t.at > $1::timestamptz - make_interval(days => ${AGE_DAYS(h)})),
+       WHERE a.id BETWEEN $2 AND $3 AND ${among} AND t.at > $1::timestamptz - make_interval(days => ${AGE_DAYS(h)})),
      s AS (
        INSERT INTO balance_snapshots (account_id, user_id, taken_at, btc_usd_price, usd_value)
        SELECT id, user_id, at, btc, btc_amount * btc + eth_amount * round(btc / 20, 2) + usdt_amount
@@ -239,11 +333,12 @@ async function insertHistory(
        external_id)
      SELECT a.id, a.user_id, $1::timestamptz - make_interval(days => ${AGE_DAYS(h)}), 'USDT',
        10 * (1 + a.id % 83), 1, 60000, 'deposit', 'open-' || a.id
-     FROM accounts a WHERE a.id BETWEEN $2 AND $3
+     FROM accounts a WHERE a.id BETWEEN $2 AND $3 AND ${among}
      UNION ALL
      SELECT a.id, a.user_id, $1::timestamptz - interval '3 days', 'USDT', 5, 1, 60000,
        'withdrawal', 'out-' || a.id
-     FROM accounts a WHERE a.id BETWEEN $2 AND $3 AND a.id % 3 = 0 AND ${AGE_DAYS(h)} > 3`,
+     FROM accounts a WHERE a.id BETWEEN $2 AND $3 AND ${among} AND a.id % 3 = 0
+       AND ${AGE_DAYS(h)} > 3`,
     [anchor, lo, hi],
   );
 }
