@@ -1,0 +1,281 @@
+// `npm run bench:scale` (issue 14): the same signed request mix, spread over 10,000 distinct users
+// and keys (each far under its 100-a-minute limit), against a database of about 1,000 accounts
+// and one of about a million (BENCH_SCALE_USERS users, 100,000 by default), side by side: p99 of
+// first renders and of cached pages, the mix's throughput, the API process's memory with its
+// caches full, its cold start on the large copy, and 2 processes against 1. A measurement, not a
+// test: it exits 0 whatever the verdicts (non-zero only when the bench itself could not run).
+import os from 'node:os';
+import { freshBuild } from '../bin/build.mjs';
+import { stopAll } from './startup/processes.ts';
+import { median } from './startup/table.ts';
+import { LEAN_HISTORY } from './scale/build.ts';
+import { prepareClients, type Client } from './scale/clients.ts';
+import { CLASSES, percentile, runMix, type MixResult, type RequestClass } from './scale/mix.ts';
+import { formatRows, judge, ms, times, type Row } from './scale/report.ts';
+import { startServer } from './scale/server.ts';
+import { benchApiKey } from './scale/build.ts';
+import {
+  copyTemplate,
+  ensureTemplate,
+  withDatabase,
+  type Copy,
+  type Template,
+} from './scale/template.ts';
+
+const positive = (name: string, fallback: number) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+};
+
+/** ~1,000 accounts: the builder gives a user 9.4 accounts on average. */
+const SMALL_USERS = positive('BENCH_SCALE_SMALL_USERS', 106);
+const LARGE_USERS = positive('BENCH_SCALE_USERS', 100_000);
+const CLIENTS = positive('BENCH_SCALE_CLIENTS', 10_000);
+const CONNECTIONS = positive('BENCH_SCALE_CONNECTIONS', 16);
+/** Runs per size (each on a freshly started server, so every run has its first renders). */
+const RUNS = positive('BENCH_SCALE_RUNS', 3);
+const PROCESS_RUNS = positive('BENCH_SCALE_PROCESS_RUNS', 2);
+/**
+ * The warm-up before each measurement: this many keys, one session each (4 requests), all of one
+ * user. Spread over keys so that none nears 100 a minute over all the starts of a bench.
+ */
+const WARMUP_KEYS = positive('BENCH_SCALE_WARMUP_KEYS', 100);
+const RATIO_TARGET = 1.5;
+const RSS_TARGET = 300e6;
+const COLD_START_TARGET_S = 2;
+
+interface Size {
+  label: string;
+  template: Template;
+  copy: Copy;
+  clients: Client[];
+  /** Asked for at every start (not a measured client where the database has room). */
+  probe: Client;
+  /** Keys of the probe's user that warm the server up (JIT, pools) before each measurement. */
+  warmups: Client[];
+  runs: MixResult[];
+  startSeconds: number[];
+  /** Largest resident memory of an API process after each run, bytes. */
+  rss: number[];
+  /** Largest peak (VmHWM) of an API process over each run, bytes. */
+  peak: number[];
+}
+
+const phases: string[] = [];
+async function phase<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  process.stderr.write(`${what}…\n`);
+  const result = await work();
+  const seconds = (Date.now() - started) / 1000;
+  phases.push(`${what}: ${seconds.toFixed(1)} s`);
+  process.stderr.write(`${what}: ${seconds.toFixed(1)} s\n`);
+  return result;
+}
+
+const copies: Copy[] = [];
+
+async function prepare(label: string, users: number): Promise<Size> {
+  const template = await phase(`template ${label} (${users} users)`, () =>
+    ensureTemplate({ users, history: LEAN_HISTORY }, (line) => process.stderr.write(`  ${line}\n`)),
+  );
+  console.log(
+    `${label}: ${template.name}: ${template.users} users, ${template.accounts} accounts, ` +
+      `~${template.snapshots} snapshots, ${(template.bytes / 1e9).toFixed(2)} GB` +
+      (template.builtSeconds === null
+        ? ' (reused)'
+        : `, built in ${template.builtSeconds.toFixed(0)} s`),
+  );
+  const copy = await phase(`copy ${label}`, () => copyTemplate(template.name, String(process.pid)));
+  copies.push(copy);
+  const { clients, warmups } = await withDatabase(copy.name, (db) =>
+    prepareClients(db, CLIENTS, WARMUP_KEYS),
+  );
+  const probe: Client = {
+    userId: template.users,
+    apiKey: benchApiKey(template.users),
+    accountId: 0,
+  };
+  return {
+    label,
+    template,
+    copy,
+    clients,
+    probe,
+    warmups,
+    runs: [],
+    startSeconds: [],
+    rss: [],
+    peak: [],
+  };
+}
+
+async function measureOnce(size: Size): Promise<void> {
+  const server = await startServer(size.copy.url, size.probe);
+  try {
+    size.startSeconds.push(server.startSeconds);
+    await runMix(server.url, size.warmups, CONNECTIONS);
+    const result = await runMix(server.url, size.clients, CONNECTIONS, [size.probe.userId]);
+    size.runs.push(result);
+    const memory = server.memory();
+    size.rss.push(Math.max(...memory.map((each) => each.rss)));
+    size.peak.push(Math.max(...memory.map((each) => each.hwm)));
+    const failed = [...result.failures].map(([status, n]) => `${n}× ${status}`).join(', ');
+    process.stderr.write(
+      `  ${size.label}: ${(result.requests / result.seconds).toFixed(0)} req/s in ` +
+        `${result.seconds.toFixed(1)} s, start ${server.startSeconds.toFixed(2)} s` +
+        `${failed ? `, NOT 200: ${failed}` : ''}\n`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+const rps = (result: MixResult) => result.requests / result.seconds;
+const medianOf = (size: Size, f: (run: MixResult) => number) => median(size.runs.map(f));
+const p = (what: RequestClass, q: number) => (run: MixResult) => percentile(run.latencies[what], q);
+
+async function main(): Promise<void> {
+  freshBuild();
+  const started = Date.now();
+  const small = await prepare('small', SMALL_USERS);
+  const large = await prepare('large', LARGE_USERS);
+  // Alternated, so neither size gets the quieter moments.
+  for (let run = 0; run < RUNS; run++) {
+    await phase(`mix run ${run + 1} of ${RUNS}, small then large`, async () => {
+      await measureOnce(small);
+      await measureOnce(large);
+    });
+  }
+  const multi: number[] = [];
+  const single: number[] = [];
+  await phase(`serve --processes 2 against 1 on the large copy, ${PROCESS_RUNS} runs`, async () => {
+    for (let run = 0; run < PROCESS_RUNS; run++) {
+      for (const processes of [1, 2]) {
+        const server = await startServer(large.copy.url, large.probe, processes);
+        try {
+          await runMix(server.url, large.warmups, CONNECTIONS);
+          const result = await runMix(server.url, large.clients, CONNECTIONS, [large.probe.userId]);
+          (processes === 1 ? single : multi).push(rps(result));
+          if (processes === 2) {
+            const memory = server.memory();
+            large.rss.push(Math.max(...memory.map((each) => each.rss)));
+            large.peak.push(Math.max(...memory.map((each) => each.hwm)));
+          }
+          process.stderr.write(`  ${processes} process(es): ${rps(result).toFixed(0)} req/s\n`);
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+  });
+
+  const rows: Row[] = [];
+  const latencyRow = (what: RequestClass, q: number, target: boolean) => {
+    const a = medianOf(small, p(what, q));
+    const b = medianOf(large, p(what, q));
+    rows.push({
+      what: `${what} p${q}`,
+      small: ms(a),
+      large: ms(b),
+      ratio: times(b / a),
+      target: target ? `≤ ${RATIO_TARGET}×` : '',
+      verdict: target ? judge(b / a <= RATIO_TARGET) : '',
+    });
+  };
+  for (const what of CLASSES) {
+    latencyRow(what, 50, false);
+    latencyRow(what, 99, what === 'first render' || what === 'cached page');
+  }
+  const smallRps = medianOf(small, rps);
+  const largeRps = medianOf(large, rps);
+  rows.push({
+    what: `mix throughput (${CONNECTIONS} connections)`,
+    small: `${smallRps.toFixed(0)} req/s`,
+    large: `${largeRps.toFixed(0)} req/s`,
+    ratio: times(smallRps / largeRps),
+    target: `≤ ${RATIO_TARGET}×`,
+    verdict: judge(smallRps / largeRps <= RATIO_TARGET),
+  });
+  const largestRss = Math.max(...large.rss);
+  const mb = (size: Size) =>
+    `${(Math.max(...size.rss) / 1e6).toFixed(0)} MB (peak ${(Math.max(...size.peak) / 1e6).toFixed(0)})`;
+  rows.push({
+    what: 'API process RSS after the mix (largest)',
+    small: mb(small),
+    large: mb(large),
+    ratio: '',
+    target: `≤ ${RSS_TARGET / 1e6} MB`,
+    verdict: judge(largestRss <= RSS_TARGET),
+  });
+  const coldStart = median(large.startSeconds);
+  rows.push({
+    what: 'cold start: spawn to first signed answer (median)',
+    small: `${median(small.startSeconds).toFixed(2)} s`,
+    large: `${coldStart.toFixed(2)} s`,
+    ratio: '',
+    target: `≤ ${COLD_START_TARGET_S} s`,
+    verdict: judge(coldStart <= COLD_START_TARGET_S),
+  });
+  rows.push({
+    what: 'mix throughput, 2 processes against 1',
+    small: '',
+    large: `${median(multi).toFixed(0)} against ${median(single).toFixed(0)} req/s`,
+    ratio: times(median(multi) / median(single)),
+    target: '',
+    verdict: '',
+  });
+
+  const cpus = os.cpus();
+  console.log(
+    `\nmachine: ${cpus[0]?.model.trim() ?? 'unknown cpu'} x ${cpus.length}, node ${process.version}; ` +
+      `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+  );
+  console.log(`bench: ${((Date.now() - started) / 1000).toFixed(0)} s (${phases.join('; ')})\n`);
+  console.log(
+    formatRows(
+      {
+        what: 'figure',
+        small: `${small.template.accounts} accounts`,
+        large: `${large.template.accounts} accounts`,
+        ratio: 'large/small',
+        target: 'target',
+      },
+      rows,
+    ),
+  );
+  const failures = [...small.runs, ...large.runs].reduce((n, run) => {
+    return n + [...run.failures.values()].reduce((a, b) => a + b, 0);
+  }, 0);
+  console.log(
+    `\nEach run: a freshly started \`serve --no-worker\` (request limiter at its default), then ` +
+      `${CLIENTS} clients (distinct keys; users spread over the id range) each asking for its ` +
+      `accounts page twice, the summary and a 30-day balance chart, ${CONNECTIONS} at a time; ` +
+      `medians of ${RUNS} runs per size. A first render is a user's first page since the start: ` +
+      `${median(small.runs.map((run) => run.latencies['first render'].length))} per run on the ` +
+      `small database, ${median(large.runs.map((run) => run.latencies['first render'].length))} ` +
+      `on the large one. Answers other than 200: ${failures}.`,
+  );
+  const verdicts = rows.filter((row) => row.verdict !== '');
+  const passed = verdicts.filter((row) => row.verdict === 'PASS').length;
+  console.log(`${passed} of ${verdicts.length} figures within target.`);
+}
+
+// Ctrl-C or kill: no server may outlive the bench, and no copy outlive the run.
+const cleanUp = async () => {
+  await stopAll();
+  await Promise.all(copies.map((copy) => copy.drop().catch(() => undefined)));
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error('bench failed:', error);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanUp());
