@@ -8,7 +8,7 @@ import os from 'node:os';
 import { freshBuild } from '../bin/build.mjs';
 import { stopAll } from './startup/processes.ts';
 import { median } from './startup/table.ts';
-import { LEAN_HISTORY } from './scale/build.ts';
+import { LEAN_HISTORY, RETENTION_HISTORY, type ScaleSize } from './scale/build.ts';
 import { prepareClients, type Client } from './scale/clients.ts';
 import { CLASSES, percentile, runMix, type MixResult, type RequestClass } from './scale/mix.ts';
 import { formatRows, judge, ms, times, type Row } from './scale/report.ts';
@@ -31,6 +31,10 @@ const positive = (name: string, fallback: number) => {
 /** ~1,000 accounts: the builder gives a user 9.4 accounts on average. */
 const SMALL_USERS = positive('BENCH_SCALE_SMALL_USERS', 106);
 const LARGE_USERS = positive('BENCH_SCALE_USERS', 100_000);
+/** Every n-th user of the large size gets retention's full history (unset: none, all lean). */
+const DEEP_EVERY = process.env.BENCH_SCALE_DEEP_EVERY
+  ? positive('BENCH_SCALE_DEEP_EVERY', 1)
+  : undefined;
 const CLIENTS = positive('BENCH_SCALE_CLIENTS', 10_000);
 const CONNECTIONS = positive('BENCH_SCALE_CONNECTIONS', 16);
 /** Runs per size (each on a freshly started server, so every run has its first renders). */
@@ -75,9 +79,9 @@ async function phase<T>(what: string, work: () => Promise<T>): Promise<T> {
 
 const copies: Copy[] = [];
 
-async function prepare(label: string, users: number): Promise<Size> {
-  const template = await phase(`template ${label} (${users} users)`, () =>
-    ensureTemplate({ users, history: LEAN_HISTORY }, (line) => process.stderr.write(`  ${line}\n`)),
+async function prepare(label: string, scale: ScaleSize): Promise<Size> {
+  const template = await phase(`template ${label} (${scale.users} users)`, () =>
+    ensureTemplate(scale, (line) => process.stderr.write(`  ${line}\n`)),
   );
   console.log(
     `${label}: ${template.name}: ${template.users} users, ${template.accounts} accounts, ` +
@@ -138,8 +142,12 @@ const p = (what: RequestClass, q: number) => (run: MixResult) => percentile(run.
 async function main(): Promise<void> {
   freshBuild();
   const started = Date.now();
-  const small = await prepare('small', SMALL_USERS);
-  const large = await prepare('large', LARGE_USERS);
+  const small = await prepare('small', { users: SMALL_USERS, history: LEAN_HISTORY });
+  const large = await prepare('large', {
+    users: LARGE_USERS,
+    history: LEAN_HISTORY,
+    ...(DEEP_EVERY ? { deep: { every: DEEP_EVERY, history: RETENTION_HISTORY } } : {}),
+  });
   // Alternated, so neither size gets the quieter moments.
   for (let run = 0; run < RUNS; run++) {
     await phase(`mix run ${run + 1} of ${RUNS}, small then large`, async () => {

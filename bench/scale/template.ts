@@ -83,6 +83,17 @@ export async function ensureTemplate(
     await onServer((client) => client.query(`ALTER DATABASE ${building} RENAME TO ${name}`));
     builtSeconds = built.seconds;
   }
+  // Templates of this size from another builder or migrations: gigabytes each at the large size,
+  // but perhaps someone else's current one, so named for dropping rather than dropped.
+  const stale = await onServer((client) =>
+    client.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname ~ $1 AND datname <> $2`,
+      [`^opencommas_scale_${size.users}_[0-9a-f]{12}$`, name],
+    ),
+  );
+  for (const { datname } of stale.rows) {
+    progress(`stale template of this size (DROP DATABASE ${datname} to reclaim it)`);
+  }
   const counts = await withDatabase(name, (client) =>
     client.query<Record<string, string>>(`SELECT
       (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM accounts) AS accounts,
