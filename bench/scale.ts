@@ -6,6 +6,7 @@
 // test: it exits 0 whatever the verdicts (non-zero only when the bench itself could not run).
 import os from 'node:os';
 import { freshBuild } from '../bin/build.mjs';
+import { PAGE_CACHE_BOUNDS } from '../src/accounts/page-cache.ts';
 import { stopAll } from './startup/processes.ts';
 import { median } from './startup/table.ts';
 import { LEAN_HISTORY, RETENTION_HISTORY, type ScaleSize } from './scale/build.ts';
@@ -135,6 +136,7 @@ async function measureOnce(size: Size): Promise<void> {
   }
 }
 
+const mbOf = (size: Size) => (medianOf(size, (run) => run.renderedBytes) / 1e6).toFixed(1);
 const rps = (result: MixResult) => result.requests / result.seconds;
 const medianOf = (size: Size, f: (run: MixResult) => number) => median(size.runs.map(f));
 const p = (what: RequestClass, q: number) => (run: MixResult) => percentile(run.latencies[what], q);
@@ -262,10 +264,13 @@ async function main(): Promise<void> {
     `\nEach run: a freshly started \`serve --no-worker\` (request limiter at its default), then ` +
       `${CLIENTS} clients (distinct keys; users spread over the id range) each asking for its ` +
       `accounts page twice, the summary and a 30-day balance chart, ${CONNECTIONS} at a time; ` +
-      `medians of ${RUNS} runs per size. A first render is a user's first page since the start: ` +
+      `medians of ${RUNS} runs per size. A first render is a page not rendered since the start ` +
+      `(a user's first; where users repeat, another page size: bench/scale/mix.ts): ` +
       `${median(small.runs.map((run) => run.latencies['first render'].length))} per run on the ` +
       `small database, ${median(large.runs.map((run) => run.latencies['first render'].length))} ` +
-      `on the large one. Answers other than 200: ${failures}.`,
+      `on the large one, whose pages came to ${mbOf(small)} and ${mbOf(large)} MB (the page ` +
+      `cache keeps ${PAGE_CACHE_BOUNDS.maxEntries} users, ` +
+      `${(PAGE_CACHE_BOUNDS.maxBytes / 1e6).toFixed(0)} MB). Answers other than 200: ${failures}.`,
   );
   const verdicts = rows.filter((row) => row.verdict !== '');
   const passed = verdicts.filter((row) => row.verdict === 'PASS').length;

@@ -1,7 +1,14 @@
-// One run of the request mix: every client's session — its accounts page twice (the first render
-// of a user not yet asked for since the server started, then the cached page), the summary and
-// one account's balance chart — over a fixed number of keep-alive connections, each connection
-// taking the next session when its current one ends.
+// One run of the request mix: every client's session — its accounts page twice (a first render,
+// then the same page cached), the summary and one account's balance chart — over a fixed number
+// of keep-alive connections, each connection taking the next session when its current one ends.
+//
+// The first render is a page the server has not rendered since it started. On a database with at
+// least as many users as clients every session is a different user, so it is that user's first
+// page. With fewer users (the small database: ~106 for 10,000 clients) a user comes up again and
+// again; each time its session asks for another page size (per_page, which renders the same
+// accounts: no user has more than 30), so the mix still renders about as often as on the large
+// database, rather than serving the small one from cache. Those renders find the user's other
+// state warm, so if anything they flatter the small database.
 import http from 'node:http';
 import { signHmac } from '../../src/auth/signature.ts';
 import { BENCH_SECRET } from './build.ts';
@@ -15,11 +22,16 @@ export interface MixResult {
   latencies: Record<RequestClass, number[]>;
   requests: number;
   seconds: number;
+  /** Bytes of the first renders' bodies: what the page cache was asked to hold. */
+  renderedBytes: number;
   /** Answers other than 200 (a 429 would mean a key went over its limit), by status. */
   failures: Map<number, number>;
 }
 
 const LIST = '/public/api/ver1/accounts';
+/** per_page values that list every account of any user, one distinct page each (≤ 64: the
+ * pages a user keeps in the page cache). */
+const PAGE_SIZES = Array.from({ length: 64 }, (_, i) => 100 - i);
 const SUMMARY = '/public/api/ver1/accounts/summary';
 /** A month of daily points: what a dashboard's default chart asks for. */
 const chartPath = (accountId: number, from: string) =>
@@ -30,7 +42,7 @@ function get(
   base: URL,
   path: string,
   apiKey: string,
-): Promise<{ status: number; ms: number }> {
+): Promise<{ status: number; ms: number; bytes: number }> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const request = http.get(
@@ -42,11 +54,13 @@ function get(
         headers: { Apikey: apiKey, Signature: signHmac(BENCH_SECRET, path) },
       },
       (response) => {
-        response.resume();
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => (bytes += chunk.length));
         response.once('end', () =>
           resolve({
             status: response.statusCode ?? 0,
             ms: Number(process.hrtime.bigint() - started) / 1e6,
+            bytes,
           }),
         );
       },
@@ -56,8 +70,8 @@ function get(
 }
 
 /**
- * Runs every client's session once against `url`, `connections` at a time. Pages of the users in
- * `rendered` (the warm-up's) count as cached from the start.
+ * Runs every client's session once against `url`, `connections` at a time. Every page of the
+ * users in `warmUsers` (the warm-up's) counts as cached from the start.
  */
 export async function runMix(
   url: string,
@@ -74,13 +88,19 @@ export async function runMix(
     'balance chart': [],
   };
   const failures = new Map<number, number>();
-  const rendered = new Set<number>(warmUsers);
+  const occurrences = new Map<number, number>();
+  const pageOf = (size: number) => `${LIST}?per_page=${size}`;
+  const rendered = new Set<string>(
+    warmUsers.flatMap((user) => PAGE_SIZES.map((size) => `${user}|${pageOf(size)}`)),
+  );
   const from = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
   let next = 0;
   let requests = 0;
+  let renderedBytes = 0;
   const ask = async (what: RequestClass, path: string, apiKey: string) => {
-    const { status, ms } = await get(agent, base, path, apiKey);
+    const { status, ms, bytes } = await get(agent, base, path, apiKey);
     requests += 1;
+    if (what === 'first render') renderedBytes += bytes;
     if (status === 200) latencies[what].push(ms);
     else failures.set(status, (failures.get(status) ?? 0) + 1);
   };
@@ -89,12 +109,15 @@ export async function runMix(
     for (let i = next++; i < clients.length; i = next++) {
       const client = clients[i];
       if (!client) break;
-      // Users repeat only on a database with fewer users than clients: there, a user's page is
-      // a first render once, cached for every later client of the same user.
-      const first = !rendered.has(client.userId);
-      rendered.add(client.userId);
-      await ask(first ? 'first render' : 'cached page', LIST, client.apiKey);
-      await ask('cached page', LIST, client.apiKey);
+      // The n-th session of a user asks for the n-th page size; past the last one, its page is
+      // already cached and counted so.
+      const n = occurrences.get(client.userId) ?? 0;
+      occurrences.set(client.userId, n + 1);
+      const list = pageOf(PAGE_SIZES[n % PAGE_SIZES.length] ?? 100);
+      const first = !rendered.has(`${client.userId}|${list}`);
+      rendered.add(`${client.userId}|${list}`);
+      await ask(first ? 'first render' : 'cached page', list, client.apiKey);
+      await ask('cached page', list, client.apiKey);
       await ask('summary', SUMMARY, client.apiKey);
       await ask('balance chart', chartPath(client.accountId, from), client.apiKey);
     }
@@ -107,6 +130,7 @@ export async function runMix(
   return {
     latencies,
     requests,
+    renderedBytes,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
     failures,
   };
