@@ -4,6 +4,7 @@ import { ConfigError, type Config } from '../config.ts';
 import type { DemoCredentials } from '../demo/demo.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { SignInLink } from '../server.ts';
+import { shutDown } from './shutdown.ts';
 import { printWelcome } from './welcome.ts';
 
 /**
@@ -85,24 +86,7 @@ export function stopOnSignalsOrPrimary(
   stop: () => Promise<void>,
 ): void {
   let stoppedBy: 'signal' | 'primary' | undefined;
-  const begin = (reason: Record<string, unknown>) => {
-    logger.info({ ...reason, graceMs }, 'shutting down');
-    // Not unref'd: this timer is what ends a shutdown that hangs.
-    setTimeout(() => {
-      logger.error({ graceMs }, 'shutdown took longer than OPENCOMMAS_SHUTDOWN_GRACE: exiting');
-      process.exit(1);
-    }, graceMs);
-    stop().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
+  const begin = (reason: Record<string, unknown>) => shutDown(logger, graceMs, stop, reason);
   const onSignal = (signal: NodeJS.Signals) => {
     if (stoppedBy === 'signal') {
       logger.warn({ signal }, 'second signal: exiting at once');
