@@ -82,10 +82,8 @@ export async function loadViewer(
   };
 }
 
-/** The CSRF token a state-changing request carries: the form's `_csrf`, or a header for fetch. */
+/** The CSRF token a state-changing request carries: its form's `_csrf` field. */
 export function submittedCsrf(request: FastifyRequest): string | undefined {
-  const header = request.headers['x-csrf-token'];
-  if (typeof header === 'string') return header;
   const body = request.body as Record<string, unknown> | undefined;
   const field = body?._csrf;
   return typeof field === 'string' ? field : undefined;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UpdateAccountInput, UpdateKeysInput } from '../../accounts/accounts.ts';
-import { AppError, errorStatus } from '../../errors.ts';
+import { AppError } from '../../errors.ts';
 import { marketList } from '../../markets/market-data.ts';
 import type { Services } from '../../services.ts';
 import { isLive } from '../../sync/account-sync.ts';
@@ -9,7 +9,16 @@ import { errorText } from '../errors.ts';
 import type { PortfolioReader } from '../portfolio.ts';
 import { accountPage, removePage, type AccountPageState } from '../views/account.ts';
 import { overviewPage } from '../views/overview.ts';
-import { HIDDEN, field, filledFields, idParam, pageGuard, sendPage, viewerOf } from './guard.ts';
+import {
+  HIDDEN,
+  field,
+  filledFields,
+  idParam,
+  pageGuard,
+  sendPage,
+  sendRefusal,
+  viewerOf,
+} from './guard.ts';
 
 /** The overview and one account's page, with what the page lets the user do to it. */
 export function accountPages(app: FastifyInstance, services: Services, reader: PortfolioReader) {
@@ -25,24 +34,21 @@ export function accountPages(app: FastifyInstance, services: Services, reader: P
     );
   });
 
-  async function showAccount(request: FastifyRequest, state: AccountPageState, status = 200) {
+  async function showAccount(request: FastifyRequest, state: AccountPageState) {
     const viewer = viewerOf(request);
     const data = await reader.account(viewer.userId, idParam(request, 'id'));
     const market = marketList().find((m) => m.market_code === data.entity.market_code);
-    const page = accountPage(
+    return accountPage(
       viewer,
       { ...data, keyFields: market?.form_fields.required ?? [] },
       state,
       new Date(),
     );
-    return { page, status };
   }
 
   app.get('/accounts/:id', guarded, async (request, reply) => {
     const done = (request.query as Record<string, unknown>).done;
-    const { page } = await showAccount(request, {
-      done: typeof done === 'string' ? done : undefined,
-    });
+    const page = await showAccount(request, { done: typeof done === 'string' ? done : undefined });
     return sendPage(reply, page);
   });
 
@@ -60,10 +66,8 @@ export function accountPages(app: FastifyInstance, services: Services, reader: P
         return reply.redirect(`/accounts/${id}?done=${done}`, 303);
       } catch (error) {
         if (!(error instanceof AppError) || error.code === 'not_found') throw error;
-        const { page } = await showAccount(request, { error: { form, message: errorText(error) } });
-        if (error.retryAfterSeconds !== undefined)
-          void reply.header('retry-after', String(error.retryAfterSeconds));
-        return sendPage(reply, page, statusOf(error));
+        const page = await showAccount(request, { error: { form, message: errorText(error) } });
+        return sendRefusal(reply, page, error);
       }
     };
 
@@ -125,5 +129,3 @@ export function accountPages(app: FastifyInstance, services: Services, reader: P
     return reply.redirect('/?removed=1', 303);
   });
 }
-
-const statusOf = (error: AppError): number => errorStatus[error.code];

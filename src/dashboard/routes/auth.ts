@@ -1,13 +1,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, errorStatus } from '../../errors.ts';
+import { AppError } from '../../errors.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import type { Services } from '../../services.ts';
 import type { SignedIn } from '../../sessions/sessions.ts';
 import { errorText } from '../errors.ts';
 import { clearSessionCookie, safeNext, setSessionCookie, submittedCsrf } from '../session.ts';
 import { loginPage } from '../views/login.ts';
-import { HIDDEN, field, sendPage } from './guard.ts';
+import { HIDDEN, field, sendPage, sendRefusal } from './guard.ts';
 
 /**
  * Before a session exists, the sign-in form is protected by a token in a cookie of its own and
@@ -54,16 +54,13 @@ export function authRoutes(app: FastifyInstance, services: Services): void {
     email = '',
     next = '/',
   ) {
-    if (error.retryAfterSeconds !== undefined) {
-      void reply.header('retry-after', String(error.retryAfterSeconds));
-    }
     const page = loginPage({
       email,
       error: errorText(error),
       next,
       loginToken: loginToken(request, reply),
     });
-    return sendPage(reply, page, errorStatus[error.code]);
+    return sendRefusal(reply, page, error);
   }
 
   function signedIn(request: FastifyRequest, reply: FastifyReply, signed: SignedIn, next: string) {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AddAccountInput } from '../../accounts/accounts.ts';
-import { AppError, errorStatus } from '../../errors.ts';
+import { AppError } from '../../errors.ts';
 import { marketList } from '../../markets/market-data.ts';
 import type { MarketListItem } from '../../markets/market-data-schema.ts';
 import type { Services } from '../../services.ts';
@@ -8,7 +8,15 @@ import { validate } from '../../validation.ts';
 import { errorText } from '../errors.ts';
 import { connectPage, marketsPage } from '../views/connect.ts';
 import { isSecretField } from '../views/credential-fields.ts';
-import { HIDDEN, field, filledFields, pageGuard, sendPage, viewerOf } from './guard.ts';
+import {
+  HIDDEN,
+  field,
+  filledFields,
+  pageGuard,
+  sendPage,
+  sendRefusal,
+  viewerOf,
+} from './guard.ts';
 
 /** Connecting an exchange or a wallet, with a form per market built from `market_list`. */
 export function connectPages(app: FastifyInstance, services: Services) {
@@ -48,9 +56,6 @@ export function connectPages(app: FastifyInstance, services: Services) {
       return reply.redirect(`/accounts/${entity.id}?done=connected`, 303);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      if (error.retryAfterSeconds !== undefined) {
-        void reply.header('retry-after', String(error.retryAfterSeconds));
-      }
       // The name, API key and address come back; secrets are never written into a page.
       const values = Object.fromEntries(
         fields.filter((name) => !isSecretField(name)).map((name) => [name, field(request, name)]),
@@ -60,7 +65,7 @@ export function connectPages(app: FastifyInstance, services: Services) {
         values,
         error: errorText(error),
       });
-      return sendPage(reply, page, errorStatus[error.code]);
+      return sendRefusal(reply, page, error);
     }
   });
 }

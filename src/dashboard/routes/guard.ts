@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../errors.ts';
+import { AppError, errorStatus } from '../../errors.ts';
 import type { Services } from '../../services.ts';
 import type { Viewer } from '../session.ts';
 import { submittedCsrf } from '../session.ts';
@@ -40,6 +40,17 @@ export function viewerOf(request: FastifyRequest): Viewer {
   const viewer = request.viewer;
   if (!viewer) throw new AppError('unauthorized', 'Sign in to the dashboard first');
   return viewer;
+}
+
+/**
+ * Sends a form's page again with a refusal on it: the refusal's status, and `Retry-After` when
+ * it says when to retry (rate limits, outages).
+ */
+export function sendRefusal(reply: FastifyReply, body: { text: string }, error: AppError) {
+  if (error.retryAfterSeconds !== undefined) {
+    void reply.header('retry-after', String(error.retryAfterSeconds));
+  }
+  return sendPage(reply, body, errorStatus[error.code]);
 }
 
 /** Sends a page. */

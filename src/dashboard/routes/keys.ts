@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError, errorStatus, invalid } from '../../errors.ts';
+import { AppError, invalid } from '../../errors.ts';
 import type { Services } from '../../services.ts';
 import { errorText } from '../errors.ts';
 import { keyCreatedPage, keysPage, type KeysState } from '../views/keys.ts';
-import { HIDDEN, field, idParam, pageGuard, sendPage, viewerOf } from './guard.ts';
+import { HIDDEN, field, idParam, pageGuard, sendPage, sendRefusal, viewerOf } from './guard.ts';
 
 /** The user's API keys for the 3Commas API: list, create (secret shown once), revoke. */
 export function keyPages(app: FastifyInstance, services: Services) {
@@ -56,11 +56,7 @@ export function keyPages(app: FastifyInstance, services: Services) {
       return sendPage(reply, keyCreatedPage(viewer, created, base), 201);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      return sendPage(
-        reply,
-        await showKeys(request, { error: errorText(error), form }),
-        errorStatus[error.code],
-      );
+      return sendRefusal(reply, await showKeys(request, { error: errorText(error), form }), error);
     }
   });
 

@@ -1,18 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, errorStatus, invalid } from '../../errors.ts';
+import { AppError, invalid } from '../../errors.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import { DISPLAY_CURRENCIES } from '../../prices/display-currencies.ts';
 import type { Services } from '../../services.ts';
 import { errorText } from '../errors.ts';
 import { setSessionCookie } from '../session.ts';
 import { settingsPage, type SettingsState } from '../views/settings.ts';
-import { HIDDEN, field, pageGuard, sendPage, viewerOf } from './guard.ts';
+import { HIDDEN, field, pageGuard, sendPage, sendRefusal, viewerOf } from './guard.ts';
 
 /** The user's settings: the display currency (as `user update` sets it) and the password. */
 export function settingsPages(app: FastifyInstance, services: Services) {
   const guarded = { ...HIDDEN, preHandler: pageGuard(services) };
 
-  async function show(request: FastifyRequest, reply: FastifyReply, state: SettingsState) {
+  async function show(request: FastifyRequest, state: SettingsState) {
     const viewer = viewerOf(request);
     const [user, hasPassword] = await Promise.all([
       services.users.get(viewer.userId),
@@ -33,11 +33,8 @@ export function settingsPages(app: FastifyInstance, services: Services) {
     form: 'currency' | 'password',
     error: AppError,
   ) {
-    if (error.retryAfterSeconds !== undefined) {
-      void reply.header('retry-after', String(error.retryAfterSeconds));
-    }
-    const page = await show(request, reply, { error: { form, message: errorText(error) } });
-    return sendPage(reply, page, errorStatus[error.code]);
+    const page = await show(request, { error: { form, message: errorText(error) } });
+    return sendRefusal(reply, page, error);
   }
 
   app.get('/settings', guarded, async (request, reply) => {
@@ -45,7 +42,7 @@ export function settingsPages(app: FastifyInstance, services: Services) {
     const state: SettingsState = {
       done: done === 'currency' || done === 'password' ? done : undefined,
     };
-    return sendPage(reply, await show(request, reply, state));
+    return sendPage(reply, await show(request, state));
   });
 
   app.post('/settings', guarded, async (request, reply) => {
