@@ -9,10 +9,23 @@ export type ClaimToken = string;
 export const newClaimToken = (workerId: string): ClaimToken => `${workerId}/${randomUUID()}`;
 
 /**
- * Claims up to `limit` due accounts for one worker. `FOR UPDATE SKIP LOCKED` lets any number of
- * workers claim at once without waiting on or taking each other's rows; the lease
- * (`claimed_until`) hands an account back if its worker dies mid-sync. Accounts of an exchange
- * paused for this IP (`exchange_pauses`) stay due, unclaimed, until the pause ends.
+ * How many due accounts, in due order, a claim of `limit` chooses among: a bounded window (read
+ * through `accounts_due`, never locked), wide enough that one user's or one exchange's backlog
+ * at its head leaves room for the others behind it.
+ */
+export const CANDIDATES_PER_CLAIM = 8;
+
+/**
+ * Claims up to `limit` due accounts for one worker, fairly: among the first `limit ×
+ * CANDIDATES_PER_CLAIM` due accounts, each user's oldest goes first (a user with 30 due accounts
+ * gets one per turn, like everyone else), and within a turn the exchanges take turns (a backlog
+ * on one exchange does not hold back the others' accounts); due order breaks ties, so with room
+ * for one account the oldest due goes. Only the chosen rows are locked, `FOR UPDATE SKIP LOCKED`:
+ * any number of workers claim at once without waiting on each other, one skipping what another
+ * is taking (and PostgreSQL rechecks a row another worker has just claimed, so it is not taken
+ * twice). The lease (`claimed_until`) hands an account back if its worker dies or stalls
+ * mid-sync. Accounts of an exchange paused for this IP (`exchange_pauses`) stay due, unclaimed,
+ * until the pause ends.
  */
 export async function claimDue(
   storage: Storage,
@@ -23,15 +36,27 @@ export async function claimDue(
 ): Promise<AccountRow[]> {
   const until = new Date(now.getTime() + leaseMs);
   const claimed = await sql<AccountRow>`
-    UPDATE accounts SET claimed_by = ${token}, claimed_until = ${until}
-    WHERE id IN (
-      SELECT id FROM accounts
+    WITH candidates AS (
+      SELECT id, user_id, market_code, next_sync_at FROM accounts
       WHERE next_sync_at <= ${now} AND (claimed_until IS NULL OR claimed_until < ${now})
         AND market_code NOT IN (
           SELECT market_code FROM exchange_pauses WHERE until > ${now})
       ORDER BY next_sync_at
+      LIMIT ${limit * CANDIDATES_PER_CLAIM}),
+    user_turns AS (
+      SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY next_sync_at, id) AS user_turn
+      FROM candidates),
+    turns AS (
+      SELECT id, next_sync_at, user_turn, row_number() OVER (
+        PARTITION BY user_turn, market_code ORDER BY next_sync_at, id) AS market_turn
+      FROM user_turns)
+    UPDATE accounts SET claimed_by = ${token}, claimed_until = ${until}
+    WHERE id IN (
+      SELECT a.id FROM turns t JOIN accounts a ON a.id = t.id
+      WHERE a.next_sync_at <= ${now} AND (a.claimed_until IS NULL OR a.claimed_until < ${now})
+      ORDER BY t.user_turn, t.market_turn, t.next_sync_at, t.id
       LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED)
+      FOR UPDATE OF a SKIP LOCKED)
     RETURNING *`.execute(storage.db);
   return claimed.rows;
 }
