@@ -144,7 +144,7 @@ describe('a batch of claims is fair', () => {
       const batch = await claimDue(server.services.storage, newClaimToken('w'), 10, LEASE_MS);
       expect(batch.map((a) => a.id)).toEqual([free?.id]);
     } finally {
-      await db().deleteFrom('exchange_pauses').execute();
+      await sql`DELETE FROM exchange_pauses`.execute(db());
     }
   });
 });
