@@ -14,6 +14,7 @@ import {
 } from './config.ts';
 import { NO_LIMITS, openLimits, type Limits } from './limits/limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { DisplayPriceRetention } from './prices/display-retention.ts';
 import { SessionService } from './sessions/sessions.ts';
 import { BalanceSources } from './sources/sources.ts';
 import { ChangeBus } from './storage/changes.ts';
@@ -35,6 +36,8 @@ export interface Services {
   balances: BalanceImporter;
   /** Thins old balance snapshots (`config.sync.retention`); the worker runs it on its interval. */
   retention: SnapshotRetention;
+  /** Removes display-price rounds no figure reads; the worker runs it after snapshot retention. */
+  displayPrices: DisplayPriceRetention;
   sync: AccountSync;
   onDemand: OnDemandSync;
   /** Runs scheduled syncs in this process once started (`npm start` does; `--no-worker` not). */
@@ -82,12 +85,14 @@ export async function createServices(
   const sources = new BalanceSources(storage, options.sync);
   const sync = new AccountSync(storage, sealer, changes, sources, options.sync, logger);
   const retention = new SnapshotRetention(storage, options.sync.retention);
+  const displayPrices = new DisplayPriceRetention(storage);
   const worker = new SyncWorker(
     storage,
     sync,
     { ...options.sync, idlePollMs: 1000 },
     logger,
     retention,
+    displayPrices,
   );
   return {
     storage,
@@ -99,6 +104,7 @@ export async function createServices(
     lister,
     balances: new BalanceImporter(storage, changes),
     retention,
+    displayPrices,
     sync,
     onDemand: new OnDemandSync(storage, sync, options.sync.leaseMs),
     worker,

@@ -56,6 +56,7 @@ export const operations = {
   'balance.import': define(Records, (s, input) => s.balances.importSnapshots(input.records)),
   'transfer.import': define(Records, (s, input) => s.balances.importTransfers(input.records)),
   'snapshots.prune': define(Empty, (s) => s.retention.prune()),
+  'prices.prune': define(Empty, (s) => s.displayPrices.prune()),
   demo: define(Empty, (s) => seedDemo(s)),
 } satisfies Record<string, Operation>;
 

@@ -308,6 +308,21 @@ program
   );
 
 program
+  .command('prices')
+  .description('display-currency prices of past rounds')
+  .command('prune')
+  .description(
+    'remove the rounds no figure reads (older than 30 days and an hour, and not within an ' +
+      'hour of a transfer, a first snapshot or a window start), now; every figure stays the same',
+  )
+  .action(() =>
+    execute('prices.prune', {}, (result) => {
+      const { removed } = result as { removed: number };
+      return `removed ${removed} round${removed === 1 ? '' : 's'} of display prices`;
+    }),
+  );
+
+program
   .command('markets')
   .description('list the supported markets')
   // The catalog is code, not data: no need to open (or contend for) the database.

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { SnapshotRetention } from '../balances/retention.ts';
+import type { DisplayPriceRetention } from '../prices/display-retention.ts';
 import { metrics } from '../ops/metrics.ts';
 import type { Storage } from '../storage/database.ts';
 import { isDatabaseUnavailable } from '../storage/unavailable.ts';
@@ -45,6 +46,8 @@ export class SyncWorker {
     private readonly settings: WorkerSettings,
     private readonly logger: Logger,
     private readonly retention?: SnapshotRetention,
+    /** Pruned right after the snapshots, on the same interval (it reads what they keep). */
+    private readonly displayPrices?: DisplayPriceRetention,
   ) {}
 
   start(): void {
@@ -115,28 +118,46 @@ export class SyncWorker {
   }
 
   /**
-   * Snapshot retention, once its interval has passed: beside the syncs (which it never delays),
-   * one pass at a time. Several workers may prune at once: each range of accounts is pruned by
-   * whichever takes its lock.
+   * Snapshot retention, then display-price retention, once their interval has passed: beside
+   * the syncs (which they never delay), one pass at a time. Several workers may prune at once:
+   * each range of accounts is pruned by whichever takes its lock; a display price removed twice
+   * is removed once.
    */
   private pruneWhenDue(): void {
     const every = this.retention?.intervalMs;
     if (!this.retention || !every || this.pruning || Date.now() < this.nextPruneAt) return;
-    const started = performance.now();
-    this.pruning = this.retention
-      .prune(new Date(), this.aborter.signal)
-      .then((result) => {
-        const ms = Math.round(performance.now() - started);
-        this.logger.info({ ...result, ms }, `snapshots pruned: ${result.removed} removed`);
-      })
-      .catch((error: unknown) => {
-        const level = isDatabaseUnavailable(error) ? 'warn' : 'error';
-        this.logger[level]({ err: error }, 'pruning snapshots failed');
-      })
+    const retention = this.retention;
+    this.pruning = this.housekeep('snapshots', () =>
+      retention.prune(new Date(), this.aborter.signal),
+    )
+      .then(() =>
+        this.housekeep('display prices', async () =>
+          this.displayPrices && !this.aborter.signal.aborted
+            ? this.displayPrices.prune(new Date(), this.aborter.signal)
+            : null,
+        ),
+      )
       .finally(() => {
         this.nextPruneAt = Date.now() + every;
         this.pruning = undefined;
       });
+  }
+
+  /** One retention pass, logged with what it removed; a failure is logged, never thrown. */
+  private async housekeep(
+    what: string,
+    pass: () => Promise<{ removed: number } | null>,
+  ): Promise<void> {
+    const started = performance.now();
+    try {
+      const result = await pass();
+      if (!result) return;
+      const ms = Math.round(performance.now() - started);
+      this.logger.info({ ...result, ms }, `${what} pruned: ${result.removed} removed`);
+    } catch (error) {
+      const level = isDatabaseUnavailable(error) ? 'warn' : 'error';
+      this.logger[level]({ err: error }, `pruning ${what} failed`);
+    }
   }
 
   private count(outcome: SyncOutcome): void {

@@ -1,12 +1,15 @@
 import { sql } from 'kysely';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHistories } from '../../src/balances/history.ts';
+import { loadConfig } from '../../src/config.ts';
 import { DISPLAY_CURRENCIES } from '../../src/prices/display-currencies.ts';
 import {
   DISPLAY_PRICES_KEPT_MS,
   pruneDisplayPrices,
   type DisplayPruneTuning,
 } from '../../src/prices/display-retention.ts';
+import { SyncWorker } from '../../src/sync/worker.ts';
 import {
   LIST,
   signedGet,
@@ -216,4 +219,30 @@ describe('display-price retention', () => {
     expect(Math.max(...counts)).toBeLessThanOrEqual(bound);
     expect(counts.at(-1)).toBe(counts.at(-2));
   }, 300_000);
+
+  it('is run by the worker after snapshot retention, one line logged per pass', async () => {
+    // Three rounds of one exchange 200 days ago, an hour and more from anything read.
+    await recordRounds(-200 * DAY, -200 * DAY + 2 * ROUND);
+    const lines: { msg: string; removed?: number }[] = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (text: string) => lines.push(JSON.parse(text)) },
+    );
+    const { storage, sync, retention, displayPrices } = server.services;
+    const settings = { ...loadConfig({}).sync, idlePollMs: 20 };
+    const worker = new SyncWorker(storage, sync, settings, logger, retention, displayPrices);
+    worker.start();
+    try {
+      while (!lines.some((line) => line.msg.startsWith('display prices pruned'))) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await worker.stop();
+    }
+    const pruned = lines.filter((line) => / pruned/.test(line.msg)).map((line) => line.msg);
+    expect(pruned).toEqual([
+      'snapshots pruned: 0 removed',
+      `display prices pruned: ${3 * SOURCES.length} removed`,
+    ]);
+  });
 });

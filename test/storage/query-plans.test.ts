@@ -306,6 +306,7 @@ async function drive(): Promise<void> {
   expect(stats.synced).toBe(syncedBefore + 1);
   // The worker prunes after its first round; a pass of our own reads every range to the end.
   await services.retention.prune();
+  await services.displayPrices.prune();
 
   phase = 'cli';
   const details = await accountDetails(services.storage, first);
