@@ -7,6 +7,7 @@ import * as transferPrices from './0005_transfer_prices.ts';
 import * as displayPrices from './0006_display_prices.ts';
 import * as sessions from './0007_sessions.ts';
 import * as claimedAccounts from './0008_claimed_accounts.ts';
+import * as citusReady from './0009_citus_ready.ts';
 
 /** Versioned migrations, applied in name order at start. Add new ones; never edit old ones. */
 export const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '0006_display_prices': displayPrices,
   '0007_sessions': sessions,
   '0008_claimed_accounts': claimedAccounts,
+  '0009_citus_ready': citusReady,
 };
 
 export const migrationProvider: MigrationProvider = {
