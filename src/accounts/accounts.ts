@@ -297,13 +297,27 @@ export class AccountService {
     await this.changes.transaction(async (tx, announce) => {
       await tx
         .deleteFrom('snapshot_assets')
+        .where('user_id', '=', row.user_id)
         .where('snapshot_id', 'in', (db) =>
-          db.selectFrom('balance_snapshots').select('id').where('account_id', '=', row.id),
+          db
+            .selectFrom('balance_snapshots')
+            .select('id')
+            .where('user_id', '=', row.user_id)
+            .where('account_id', '=', row.id),
         )
         .execute();
-      await tx.deleteFrom('balance_snapshots').where('account_id', '=', row.id).execute();
-      await tx.deleteFrom('transfers').where('account_id', '=', row.id).execute();
-      await tx.deleteFrom('accounts').where('id', '=', row.id).execute();
+      for (const table of ['balance_snapshots', 'transfers'] as const) {
+        await tx
+          .deleteFrom(table)
+          .where('user_id', '=', row.user_id)
+          .where('account_id', '=', row.id)
+          .execute();
+      }
+      await tx
+        .deleteFrom('accounts')
+        .where('user_id', '=', row.user_id)
+        .where('id', '=', row.id)
+        .execute();
       announce({ userId: row.user_id });
     });
   }

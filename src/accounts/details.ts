@@ -46,6 +46,7 @@ export async function accountDetails(storage: Storage, accountId: number): Promi
   const snapshot = await storage.db
     .selectFrom('balance_snapshots')
     .select(['id', 'taken_at', 'btc_usd_price', 'usd_value'])
+    .where('user_id', '=', account.user_id)
     .where('account_id', '=', accountId)
     .orderBy('taken_at', 'desc')
     .limit(1)
@@ -59,7 +60,8 @@ export async function accountDetails(storage: Storage, accountId: number): Promi
           wallets: WalletShare[] | null;
         }>`
           SELECT asset, amount, usd_price, wallets FROM snapshot_assets
-          WHERE snapshot_id = ${snapshot.id} ORDER BY asset`.execute(storage.db)
+          WHERE user_id = ${account.user_id} AND snapshot_id = ${snapshot.id}
+          ORDER BY asset`.execute(storage.db)
       ).rows
     : [];
   return {

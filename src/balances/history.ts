@@ -19,6 +19,8 @@ export interface AccountHistory {
 }
 
 interface WindowRow {
+  /** The account's owner: every row below is looked up with it (see distribution.ts). */
+  user_id: number;
   id: number;
   latest_id: number | null;
   day_id: number | null;
@@ -90,29 +92,34 @@ export async function loadHistories(
   const displayAt = (at: string) =>
     display ? displayUsdPriceAt(sql.ref(at), sql.ref('a.market_code'), display) : sql`NULL`;
   const after = (bound: Date) => sql`(SELECT min(taken_at) FROM balance_snapshots s
-      WHERE s.account_id = a.id AND s.taken_at > ${bound})`;
+      WHERE s.user_id = a.user_id AND s.account_id = a.id AND s.taken_at > ${bound})`;
   const windows = await sql<WindowRow>`
-    SELECT a.id, l.id AS latest_id, d.id AS day_id, p.id AS period_id, f.id AS first_id,
+    SELECT a.user_id, a.id, l.id AS latest_id, d.id AS day_id, p.id AS period_id, f.id AS first_id,
       l.taken_at AS latest_at, l.usd_value AS latest_usd, l.btc_usd_price AS latest_btc,
       d.taken_at AS day_at, d.usd_value AS day_usd, d.btc_usd_price AS day_btc,
       p.taken_at AS period_at, p.usd_value AS period_usd, p.btc_usd_price AS period_btc,
       f.taken_at AS first_at, f.usd_value AS first_usd, f.btc_usd_price AS first_btc,
       -- A scalar subquery stays a primary-key probe per account (an EXISTS may be hashed into
       -- one scan of every holding).
-      (SELECT true FROM snapshot_assets h WHERE h.snapshot_id IN (l.id, d.id, p.id, f.id)
+      (SELECT true FROM snapshot_assets h
+        WHERE h.user_id = a.user_id AND h.snapshot_id IN (l.id, d.id, p.id, f.id)
         AND h.usd_price IS NULL LIMIT 1) AS holds_unpriced,
       ${displayAt('l.taken_at')} AS latest_display, ${displayAt('d.taken_at')} AS day_display,
       ${displayAt('p.taken_at')} AS period_display, ${displayAt('f.taken_at')} AS first_display,
       ${after(now)} AS next_any, ${after(dayStart)} AS next_day, ${after(periodStart)} AS next_period
     FROM accounts a
     LEFT JOIN LATERAL (SELECT id, taken_at, usd_value, btc_usd_price FROM balance_snapshots s
-      WHERE s.account_id = a.id AND s.taken_at <= ${now} ORDER BY taken_at DESC LIMIT 1) l ON true
+      WHERE s.user_id = a.user_id AND s.account_id = a.id AND s.taken_at <= ${now}
+      ORDER BY taken_at DESC LIMIT 1) l ON true
     LEFT JOIN LATERAL (SELECT id, taken_at, usd_value, btc_usd_price FROM balance_snapshots s
-      WHERE s.account_id = a.id AND s.taken_at <= ${dayStart} ORDER BY taken_at DESC LIMIT 1) d ON true
+      WHERE s.user_id = a.user_id AND s.account_id = a.id AND s.taken_at <= ${dayStart}
+      ORDER BY taken_at DESC LIMIT 1) d ON true
     LEFT JOIN LATERAL (SELECT id, taken_at, usd_value, btc_usd_price FROM balance_snapshots s
-      WHERE s.account_id = a.id AND s.taken_at <= ${periodStart} ORDER BY taken_at DESC LIMIT 1) p ON true
+      WHERE s.user_id = a.user_id AND s.account_id = a.id AND s.taken_at <= ${periodStart}
+      ORDER BY taken_at DESC LIMIT 1) p ON true
     LEFT JOIN LATERAL (SELECT id, taken_at, usd_value, btc_usd_price FROM balance_snapshots s
-      WHERE s.account_id = a.id ORDER BY taken_at ASC LIMIT 1) f ON true
+      WHERE s.user_id = a.user_id AND s.account_id = a.id
+      ORDER BY taken_at ASC LIMIT 1) f ON true
     WHERE a.id IN (${ids})`.execute(storage.db);
   const moved = await loadMovedSums(storage, windows.rows, display);
   const movedUnpriced = new Map(
@@ -158,8 +165,8 @@ const BTC_SCALE_ZERO = `0.${'0'.repeat(TRANSFER_BTC_PLACES)}`;
  * Sums each account's transfers per window (after the window's start snapshot, up to the
  * latest) and asset, the way `transferValues` values one: exact numeric, BTC rounded to
  * `TRANSFER_BTC_PLACES` per transfer. One index range scan per account on
- * (account_id, at) between the first and latest snapshots; only a few rows per account (one per
- * asset moved) leave the database, however many years of transfers it has. The window bounds
+ * (user_id, account_id, at) between the first and latest snapshots; only a few rows per account
+ * (one per asset moved) leave the database, however many years of transfers it has. The window bounds
  * are the snapshots' own stored instants (looked up by id), never a rounded copy of them.
  */
 async function loadMovedSums(
@@ -172,30 +179,35 @@ async function loadMovedSums(
   if (spans.length === 0) return result;
   const column = (pick: (r: WindowRow) => number | null) =>
     sql`ARRAY[${sql.join(spans.map(pick))}]::bigint[]`;
+  // A window's bounding snapshot: its stored instant, by primary key.
+  const bound = (column: 'first_id' | 'day_id' | 'period_id' | 'latest_id') =>
+    sql`(SELECT taken_at FROM balance_snapshots s
+      WHERE s.user_id = w.user_id AND s.id = ${sql.ref(`w.${column}`)})`;
   const sums = await sql<MovesRow>`
     SELECT w.id AS account_id, t.asset,
-      sum(v.usd) FILTER (WHERE t.at > d.taken_at) AS day_usd,
-      sum(v.btc) FILTER (WHERE t.at > d.taken_at) AS day_btc,
-      bool_or(t.usd_price IS NULL) FILTER (WHERE t.at > d.taken_at) AS day_unpriced,
-      sum(v.usd) FILTER (WHERE t.at > p.taken_at) AS period_usd,
-      sum(v.btc) FILTER (WHERE t.at > p.taken_at) AS period_btc,
-      bool_or(t.usd_price IS NULL) FILTER (WHERE t.at > p.taken_at) AS period_unpriced,
+      sum(v.usd) FILTER (WHERE t.at > b.day_at) AS day_usd,
+      sum(v.btc) FILTER (WHERE t.at > b.day_at) AS day_btc,
+      bool_or(t.usd_price IS NULL) FILTER (WHERE t.at > b.day_at) AS day_unpriced,
+      sum(v.usd) FILTER (WHERE t.at > b.period_at) AS period_usd,
+      sum(v.btc) FILTER (WHERE t.at > b.period_at) AS period_btc,
+      bool_or(t.usd_price IS NULL) FILTER (WHERE t.at > b.period_at) AS period_unpriced,
       sum(v.usd) AS total_usd, sum(v.btc) AS total_btc,
       bool_or(t.usd_price IS NULL) AS total_unpriced,
-      sum(v.display) FILTER (WHERE t.at > d.taken_at) AS day_display,
-      bool_or(v.display_missing) FILTER (WHERE t.at > d.taken_at) AS day_display_missing,
-      sum(v.display) FILTER (WHERE t.at > p.taken_at) AS period_display,
-      bool_or(v.display_missing) FILTER (WHERE t.at > p.taken_at) AS period_display_missing,
+      sum(v.display) FILTER (WHERE t.at > b.day_at) AS day_display,
+      bool_or(v.display_missing) FILTER (WHERE t.at > b.day_at) AS day_display_missing,
+      sum(v.display) FILTER (WHERE t.at > b.period_at) AS period_display,
+      bool_or(v.display_missing) FILTER (WHERE t.at > b.period_at) AS period_display_missing,
       sum(v.display) AS total_display, bool_or(v.display_missing) AS total_display_missing
-    FROM unnest(${column((r) => r.id)}, ${column((r) => r.first_id)},
+    FROM unnest(${column((r) => r.user_id)}, ${column((r) => r.id)}, ${column((r) => r.first_id)},
       ${column((r) => r.day_id ?? r.first_id)}, ${column((r) => r.period_id ?? r.first_id)},
-      ${column((r) => r.latest_id)}) w(id, first_id, day_id, period_id, latest_id)
-    JOIN balance_snapshots f ON f.id = w.first_id
-    JOIN balance_snapshots d ON d.id = w.day_id
-    JOIN balance_snapshots p ON p.id = w.period_id
-    JOIN balance_snapshots l ON l.id = w.latest_id
-    JOIN accounts a ON a.id = w.id
-    JOIN transfers t ON t.account_id = w.id AND t.at > f.taken_at AND t.at <= l.taken_at
+      ${column((r) => r.latest_id)}) w(user_id, id, first_id, day_id, period_id, latest_id)
+    -- Scalar probes and laterals that stay subqueries (OFFSET 0): joined, the user_id they share
+    -- would let the planner pair them by user alone, reading all of a user's history.
+    CROSS JOIN LATERAL (SELECT ${bound('first_id')} AS first_at, ${bound('day_id')} AS day_at,
+      ${bound('period_id')} AS period_at, ${bound('latest_id')} AS latest_at OFFSET 0) b
+    JOIN accounts a ON a.user_id = w.user_id AND a.id = w.id
+    CROSS JOIN LATERAL (SELECT * FROM transfers t WHERE t.user_id = w.user_id
+      AND t.account_id = w.id AND t.at > b.first_at AND t.at <= b.latest_at OFFSET 0) t
     CROSS JOIN LATERAL (SELECT
       CASE t.kind WHEN 'deposit' THEN 1 ELSE -1 END * t.amount * t.usd_price AS usd,
       ${display ? displayUsdPriceAt(sql.ref('t.at'), sql.ref('a.market_code'), display) : sql`NULL::numeric`} AS display_price) u
@@ -203,7 +215,7 @@ async function loadMovedSums(
       round((u.usd + ${BTC_SCALE_ZERO}::numeric) / t.btc_usd_price, ${TRANSFER_BTC_PLACES}) AS btc,
       round((u.usd + ${BTC_SCALE_ZERO}::numeric) / u.display_price, ${TRANSFER_BTC_PLACES}) AS display,
       u.usd IS NOT NULL AND u.display_price IS NULL AS display_missing) v
-    GROUP BY w.id, t.asset`.execute(storage.db);
+    GROUP BY w.user_id, w.id, t.asset`.execute(storage.db);
   for (const row of sums.rows) {
     const known = result.get(row.account_id);
     const sumsOf = known ?? { day: new Map(), period: new Map(), total: new Map() };
@@ -277,8 +289,8 @@ async function holdingsToLeaveOut(
   const affected = rows.filter(
     (r) => r.holds_unpriced || (movedUnpriced.get(r.id) ?? []).length > 0,
   );
-  const ids = affected.flatMap(snapshotsOf);
-  if (ids.length === 0) return bySnapshot;
+  const owned = affected.flatMap((r) => snapshotsOf(r).map((id) => ({ id, user: r.user_id })));
+  if (owned.length === 0) return bySnapshot;
   const entry = (id: number) => {
     const known = bySnapshot.get(id);
     if (known) return known;
@@ -289,9 +301,13 @@ async function holdingsToLeaveOut(
   // OFFSET 0 keeps each lateral a primary-key probe per snapshot: flattened, the planner may
   // scan every holding of every account instead.
   const unpriced = await sql<{ snapshot_id: number; asset: string }>`
-    SELECT s.id AS snapshot_id, h.asset FROM unnest(ARRAY[${sql.join(ids)}]::bigint[]) s(id)
+    SELECT s.id AS snapshot_id, h.asset
+    FROM unnest(ARRAY[${sql.join(owned.map((o) => o.user))}]::bigint[],
+      ARRAY[${sql.join(owned.map((o) => o.id))}]::bigint[]) s(user_id, id)
     CROSS JOIN LATERAL (SELECT asset FROM snapshot_assets
-      WHERE snapshot_id = s.id AND usd_price IS NULL OFFSET 0) h`.execute(storage.db);
+      WHERE user_id = s.user_id AND snapshot_id = s.id AND usd_price IS NULL OFFSET 0) h`.execute(
+    storage.db,
+  );
   for (const row of unpriced.rows) entry(row.snapshot_id).set(row.asset, null);
 
   const wanted = affected.flatMap((r) => {
@@ -303,16 +319,19 @@ async function holdingsToLeaveOut(
     return snapshots.flatMap((id) =>
       [...assets]
         .filter((asset) => !bySnapshot.get(id)?.has(asset))
-        .map((asset) => ({ id, asset })),
+        .map((asset) => ({ id, asset, user: r.user_id })),
     );
   });
   if (wanted.length === 0) return bySnapshot;
   const priced = await sql<{ snapshot_id: number; asset: string; usd_value: string }>`
     SELECT w.id AS snapshot_id, w.asset, h.usd_value
-    FROM unnest(ARRAY[${sql.join(wanted.map((w) => w.id))}]::bigint[],
-      ARRAY[${sql.join(wanted.map((w) => w.asset))}]::text[]) w(id, asset)
+    FROM unnest(ARRAY[${sql.join(wanted.map((w) => w.user))}]::bigint[],
+      ARRAY[${sql.join(wanted.map((w) => w.id))}]::bigint[],
+      ARRAY[${sql.join(wanted.map((w) => w.asset))}]::text[]) w(user_id, id, asset)
     CROSS JOIN LATERAL (SELECT amount * usd_price AS usd_value FROM snapshot_assets
-      WHERE snapshot_id = w.id AND asset = w.asset OFFSET 0) h`.execute(storage.db);
+      WHERE user_id = w.user_id AND snapshot_id = w.id AND asset = w.asset OFFSET 0) h`.execute(
+    storage.db,
+  );
   for (const row of priced.rows) entry(row.snapshot_id).set(row.asset, new Dec(row.usd_value));
   return bySnapshot;
 }

@@ -106,7 +106,9 @@ export class BalanceImporter {
         const written = await tx
           .insertInto('transfers')
           .values(rows.slice(i, i + CHUNK))
-          .onConflict((conflict) => conflict.columns(['account_id', 'external_id']).doNothing())
+          .onConflict((conflict) =>
+            conflict.columns(['user_id', 'account_id', 'external_id']).doNothing(),
+          )
           .returning('id')
           .execute();
         count += written.length;
@@ -197,7 +199,7 @@ export async function insertSnapshots(
         usd_value: '0',
       })),
     )
-    .onConflict((conflict) => conflict.columns(['account_id', 'taken_at']).doNothing())
+    .onConflict((conflict) => conflict.columns(['user_id', 'account_id', 'taken_at']).doNothing())
     .returning(['id', 'account_id', 'taken_at'])
     .execute();
   const stored = new Map(snapshots.map((s) => [momentOf(s.account_id, s.taken_at), s.id]));
@@ -224,11 +226,14 @@ export async function insertSnapshots(
       .execute();
   }
   // PostgreSQL's numeric arithmetic is exact: each stored value is Σ amount × price.
-  const ids = sql.join(snapshots.map((s) => s.id));
+  const keys = sql.join(
+    snapshots.map((s) => sql`(${owners.get(s.account_id) ?? 0}::bigint, ${s.id}::bigint)`),
+  );
   await sql`UPDATE balance_snapshots s SET usd_value = v.total
-    FROM (SELECT snapshot_id, sum(amount * usd_price) AS total FROM snapshot_assets
-          WHERE snapshot_id IN (${ids}) AND usd_price IS NOT NULL GROUP BY snapshot_id) v
-    WHERE s.id = v.snapshot_id`.execute(tx);
+    FROM (SELECT user_id, snapshot_id, sum(amount * usd_price) AS total FROM snapshot_assets
+          WHERE (user_id, snapshot_id) IN (${keys}) AND usd_price IS NOT NULL
+          GROUP BY user_id, snapshot_id) v
+    WHERE s.user_id = v.user_id AND s.id = v.snapshot_id`.execute(tx);
 }
 
 /** Two snapshots of one account at the same moment in one file: refuse before writing. */

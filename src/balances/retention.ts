@@ -115,7 +115,8 @@ async function pruneRange(
   const allBefore = new Date(now.getTime() - policy.allMs);
   const hourlyBefore = new Date(now.getTime() - policy.hourlyMs);
   const probe = (condition: ReturnType<typeof sql>, order: 'ASC' | 'DESC') =>
-    sql`(SELECT id FROM balance_snapshots s WHERE s.account_id = a.id AND ${condition}
+    sql`(SELECT id FROM balance_snapshots s
+      WHERE s.user_id = a.user_id AND s.account_id = a.id AND ${condition}
       ORDER BY s.taken_at ${sql.raw(order)} LIMIT 1)`;
   // Each window's start, for any API process whose clock is within CLOCK_SKEW_MS of ours: the
   // latest snapshot at or before the earliest such start, and every one up to the latest.
@@ -123,8 +124,9 @@ async function pruneRange(
     const start = now.getTime() - length;
     const [earliest, latest] = [new Date(start - CLOCK_SKEW_MS), new Date(start + CLOCK_SKEW_MS)];
     return sql`UNION ALL ${probe(sql`s.taken_at <= ${earliest}`, 'DESC')}
-      UNION ALL (SELECT id FROM balance_snapshots s WHERE s.account_id = a.id
-        AND s.taken_at > ${earliest} AND s.taken_at <= ${latest})`;
+      UNION ALL (SELECT id FROM balance_snapshots s
+        WHERE s.user_id = a.user_id AND s.account_id = a.id
+          AND s.taken_at > ${earliest} AND s.taken_at <= ${latest})`;
   });
   return storage.db.transaction().execute(async (tx) => {
     const lock = await sql<{ locked: boolean }>`
@@ -133,7 +135,7 @@ async function pruneRange(
     if (!lock.rows[0]?.locked) return null;
     const result = await sql<RemovedRow>`
       WITH accounts_in_range AS (
-        SELECT id FROM accounts a WHERE a.id >= ${range.start} AND a.id < ${range.end}
+        SELECT user_id, id FROM accounts a WHERE a.id >= ${range.start} AND a.id < ${range.end}
       ),
       -- What the windows read (first, latest, window starts): index probes per account.
       always_kept AS (
@@ -144,23 +146,24 @@ async function pruneRange(
         ) k
       ),
       ranked AS (
-        SELECT s.id, s.taken_at,
+        SELECT s.user_id, s.id, s.taken_at,
           row_number() OVER (PARTITION BY s.account_id,
             date_trunc('hour', s.taken_at AT TIME ZONE 'UTC') ORDER BY s.taken_at DESC) AS in_hour,
           row_number() OVER (PARTITION BY s.account_id,
             date_trunc('day', s.taken_at AT TIME ZONE 'UTC') ORDER BY s.taken_at DESC) AS in_day
-        FROM balance_snapshots s
-        WHERE s.account_id >= ${range.start} AND s.account_id < ${range.end}
-          AND s.taken_at < ${allBefore}
+        FROM accounts_in_range a
+        JOIN balance_snapshots s ON s.user_id = a.user_id AND s.account_id = a.id
+        WHERE s.taken_at < ${allBefore}
       ),
       doomed AS (
-        SELECT r.id FROM ranked r
+        SELECT r.user_id, r.id FROM ranked r
         WHERE r.in_day > 1 AND (r.in_hour > 1 OR r.taken_at < ${hourlyBefore})
           AND r.id NOT IN (SELECT id FROM always_kept WHERE id IS NOT NULL)
         LIMIT ${limit}
       ),
       removed AS (
-        DELETE FROM balance_snapshots s USING doomed d WHERE s.id = d.id RETURNING s.account_id
+        DELETE FROM balance_snapshots s USING doomed d
+        WHERE s.user_id = d.user_id AND s.id = d.id RETURNING s.account_id
       )
       SELECT account_id, count(*) AS removed FROM removed GROUP BY account_id`.execute(tx);
     return result.rows;

@@ -140,6 +140,7 @@ export class AccountSync {
       db
         .selectFrom('transfers')
         .select('external_id')
+        .where('user_id', '=', account.user_id)
         .where('account_id', '=', account.id)
         .where(
           'external_id',
@@ -150,6 +151,7 @@ export class AccountSync {
       db
         .selectFrom('balance_snapshots')
         .select('taken_at')
+        .where('user_id', '=', account.user_id)
         .where('account_id', '=', account.id)
         .orderBy('taken_at')
         .limit(1)
@@ -165,12 +167,14 @@ export class AccountSync {
     const rows = await this.storage.db
       .selectFrom('snapshot_assets')
       .select('asset')
+      .where('user_id', '=', account.user_id)
       .where(
         'snapshot_id',
         '=',
         this.storage.db
           .selectFrom('balance_snapshots')
           .select('id')
+          .where('user_id', '=', account.user_id)
           .where('account_id', '=', account.id)
           .orderBy('taken_at', 'desc')
           .limit(1),
@@ -184,6 +188,7 @@ export class AccountSync {
     await this.storage.db
       .updateTable('accounts')
       .set({ claimed_by: null, claimed_until: null })
+      .where('user_id', '=', account.user_id)
       .where('id', '=', account.id)
       .where('claimed_by', '=', token)
       .execute();
@@ -199,6 +204,7 @@ export class AccountSync {
       const held = await tx
         .selectFrom('accounts')
         .select('claimed_by')
+        .where('user_id', '=', account.user_id)
         .where('id', '=', account.id)
         .forUpdate()
         .executeTakeFirst();
@@ -251,6 +257,7 @@ export class AccountSync {
             : {}),
         updated_at: reading.takenAt,
       })
+      .where('user_id', '=', account.user_id)
       .where('id', '=', account.id)
       .execute();
   }
@@ -282,6 +289,7 @@ export class AccountSync {
             : {}),
           updated_at: now,
         }))
+        .where('user_id', '=', account.user_id)
         .where('id', '=', account.id)
         .where('claimed_by', '=', token)
         .executeTakeFirst();

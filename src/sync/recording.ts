@@ -22,7 +22,7 @@ export async function recordReading(
   reading: Reading,
 ): Promise<void> {
   const price = (asset: string) => reading.prices.usd[asset] ?? null;
-  const previous = owner.isWallet ? await latestHoldings(tx, owner.accountId) : null;
+  const previous = owner.isWallet ? await latestHoldings(tx, owner) : null;
   await insertSnapshots(
     tx,
     [
@@ -42,7 +42,7 @@ export async function recordReading(
   );
   // Exchange transfers at their own time; a wallet's movements are seen at this reading's.
   const transfers = [
-    ...(await pricedTransfers(tx, owner.accountId, reading)),
+    ...(await pricedTransfers(tx, owner, reading)),
     ...(previous ? walletMovements(previous, reading) : []).map((t) => ({
       ...t,
       usd_price: price(t.asset),
@@ -54,7 +54,9 @@ export async function recordReading(
   await tx
     .insertInto('transfers')
     .values(transfers.map((t) => ({ ...t, account_id: owner.accountId, user_id: owner.userId })))
-    .onConflict((conflict) => conflict.columns(['account_id', 'external_id']).doNothing())
+    .onConflict((conflict) =>
+      conflict.columns(['user_id', 'account_id', 'external_id']).doNothing(),
+    )
     .execute();
 }
 
@@ -78,13 +80,14 @@ function walletShares(wallets: Reading['wallets'], asset: string): WalletShare[]
  * reading found for it; else the account's nearest snapshot pricing its asset, at or before its
  * time, else after it; else this reading's prices (exchanges report no price with a deposit).
  */
-async function pricedTransfers(tx: Transaction<Database>, accountId: number, reading: Reading) {
+async function pricedTransfers(tx: Transaction<Database>, owner: Owner, reading: Reading) {
   const read = reading.transfers ?? [];
   if (read.length === 0) return [];
   const stored = await tx
     .selectFrom('transfers')
     .select('external_id')
-    .where('account_id', '=', accountId)
+    .where('user_id', '=', owner.userId)
+    .where('account_id', '=', owner.accountId)
     .where(
       'external_id',
       'in',
@@ -96,7 +99,8 @@ async function pricedTransfers(tx: Transaction<Database>, accountId: number, rea
   const earlier = await tx
     .selectFrom('balance_snapshots')
     .select('id')
-    .where('account_id', '=', accountId)
+    .where('user_id', '=', owner.userId)
+    .where('account_id', '=', owner.accountId)
     .where('taken_at', '<', reading.takenAt)
     .limit(1)
     .executeTakeFirst();
@@ -109,7 +113,7 @@ async function pricedTransfers(tx: Transaction<Database>, accountId: number, rea
       amount: t.amount,
       kind: t.kind,
       external_id: t.id,
-      ...(await pricesAtItsTime(tx, earlier ? accountId : null, t, reading)),
+      ...(await pricesAtItsTime(tx, earlier ? owner : null, t, reading)),
     });
   }
   return priced;
@@ -124,7 +128,7 @@ interface TransferPrices {
 /** `snapshotsOf`: the account whose snapshots to look in; null when it has none before this. */
 async function pricesAtItsTime(
   tx: Transaction<Database>,
-  snapshotsOf: number | null,
+  snapshotsOf: Owner | null,
   transfer: SourceTransfer,
   reading: Reading,
 ): Promise<TransferPrices> {
@@ -144,15 +148,17 @@ async function pricesAtItsTime(
 /** The account's snapshot nearest `transfer`'s time that priced its asset (before this one). */
 async function snapshotPrices(
   tx: Transaction<Database>,
-  accountId: number,
+  owner: Owner,
   transfer: SourceTransfer,
   reading: Reading,
 ) {
   const nearest = (side: 'before' | 'after') =>
     sql<{ usd_price: string; btc_usd_price: string }>`
     SELECT a.usd_price, s.btc_usd_price FROM balance_snapshots s
-    JOIN snapshot_assets a ON a.snapshot_id = s.id AND a.asset = ${transfer.asset}
-    WHERE s.account_id = ${accountId} AND a.usd_price IS NOT NULL AND s.taken_at < ${reading.takenAt}
+    JOIN snapshot_assets a ON a.user_id = s.user_id AND a.snapshot_id = s.id
+      AND a.asset = ${transfer.asset}
+    WHERE s.user_id = ${owner.userId} AND s.account_id = ${owner.accountId}
+      AND a.usd_price IS NOT NULL AND s.taken_at < ${reading.takenAt}
       AND ${side === 'before' ? sql`s.taken_at <= ${transfer.at}` : sql`s.taken_at > ${transfer.at}`}
     ORDER BY s.taken_at ${side === 'before' ? sql`DESC` : sql`ASC`} LIMIT 1`.execute(tx);
   const row = (await nearest('before')).rows[0] ?? (await nearest('after')).rows[0];
@@ -161,12 +167,13 @@ async function snapshotPrices(
 
 async function latestHoldings(
   tx: Transaction<Database>,
-  accountId: number,
+  owner: Owner,
 ): Promise<Map<string, string> | null> {
   const rows = await sql<{ id: number; asset: string | null; amount: string | null }>`
-    SELECT s.id, a.asset, a.amount FROM (SELECT id FROM balance_snapshots
-      WHERE account_id = ${accountId} ORDER BY taken_at DESC LIMIT 1) s
-    LEFT JOIN snapshot_assets a ON a.snapshot_id = s.id`.execute(tx);
+    SELECT s.id, a.asset, a.amount FROM (SELECT user_id, id FROM balance_snapshots
+      WHERE user_id = ${owner.userId} AND account_id = ${owner.accountId}
+      ORDER BY taken_at DESC LIMIT 1) s
+    LEFT JOIN snapshot_assets a ON a.user_id = s.user_id AND a.snapshot_id = s.id`.execute(tx);
   if (rows.rows.length === 0) return null;
   const holdings = new Map<string, string>();
   for (const row of rows.rows) if (row.asset && row.amount) holdings.set(row.asset, row.amount);

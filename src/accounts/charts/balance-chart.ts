@@ -90,6 +90,7 @@ const BTC_SCALE_ZERO = `0.${'0'.repeat(TRANSFER_BTC_PLACES)}`;
  */
 export async function balancePoints(
   storage: Storage,
+  userId: number,
   accountIds: number[],
   span: ChartSpan,
 ): Promise<BalancePoint[]> {
@@ -102,7 +103,8 @@ export async function balancePoints(
     FROM unnest(string_to_array(${instants.join(',')}, ',')::timestamptz[]) WITH ORDINALITY p(at, i)
     CROSS JOIN unnest(ARRAY[${ids}]::bigint[]) a(id)
     CROSS JOIN LATERAL (SELECT usd_value, btc_usd_price FROM balance_snapshots s
-      WHERE s.account_id = a.id AND s.taken_at <= p.at ORDER BY taken_at DESC LIMIT 1) s
+      WHERE s.user_id = ${userId} AND s.account_id = a.id AND s.taken_at <= p.at
+      ORDER BY taken_at DESC LIMIT 1) s
     `.execute(storage.db);
   const first = new Date(span.firstMidnight);
   const moved = await sql<{ bucket: number; usd: string; btc: string }>`
@@ -112,7 +114,7 @@ export async function balancePoints(
     FROM transfers t
     CROSS JOIN LATERAL (SELECT
       CASE t.kind WHEN 'deposit' THEN 1 ELSE -1 END * t.amount * t.usd_price AS usd) v
-    WHERE t.account_id IN (${ids}) AND t.usd_price IS NOT NULL
+    WHERE t.user_id = ${userId} AND t.account_id IN (${ids}) AND t.usd_price IS NOT NULL
       AND t.at > ${new Date(span.firstMidnight - DAY_MS)}::timestamptz
       AND t.at <= ${new Date(span.end)}::timestamptz
     GROUP BY 1`.execute(storage.db);

@@ -83,22 +83,24 @@ export class AccountCharts {
   ): Promise<Rendered> {
     const { accounts } = await this.resolve(userId, target);
     const ids = accounts.map((a) => a.id);
-    const points = await balancePoints(this.storage, ids, span);
+    const points = await balancePoints(this.storage, userId, ids, span);
     const body = Buffer.from(serializeChart(points));
     if (!span.endIsNow) return { body, validUntil: null };
     // A chart ending exactly at a midnight has no separate "now" point to restamp.
     if (span.end % DAY_MS === 0) return { body, validUntil: now + 1 };
-    const next = await this.nextRecordAfter(ids, new Date(now));
+    const next = await this.nextRecordAfter(userId, ids, new Date(now));
     return { body, validUntil: Math.min(nextMidnight(now), next ?? Number.POSITIVE_INFINITY) };
   }
 
   /** A snapshot or transfer dated after now (an import may hold some) moves the final point. */
-  private async nextRecordAfter(ids: number[], now: Date): Promise<number | null> {
+  private async nextRecordAfter(userId: number, ids: number[], now: Date): Promise<number | null> {
     if (ids.length === 0) return null;
     const list = sql.join(ids);
     const { rows } = await sql<{ next: Date | null }>`SELECT least(
-        (SELECT min(taken_at) FROM balance_snapshots WHERE account_id IN (${list}) AND taken_at > ${now}),
-        (SELECT min(at) FROM transfers WHERE account_id IN (${list}) AND at > ${now})) AS next`.execute(
+        (SELECT min(taken_at) FROM balance_snapshots
+          WHERE user_id = ${userId} AND account_id IN (${list}) AND taken_at > ${now}),
+        (SELECT min(at) FROM transfers
+          WHERE user_id = ${userId} AND account_id IN (${list}) AND at > ${now})) AS next`.execute(
       this.storage.db,
     );
     return rows[0]?.next ? new Date(rows[0].next).getTime() : null;

@@ -28,6 +28,7 @@ export interface AccountHoldings {
 }
 
 interface WindowRow {
+  user_id: number;
   id: number;
   latest_id: number | null;
   latest_btc: string | null;
@@ -57,26 +58,31 @@ export async function loadHoldings(
   const displayAt = (at: Expression<Date>) =>
     display ? displayUsdPriceAt(at, sql.ref('a.market_code'), display) : sql`NULL`;
   const after = (bound: Date) => sql`(SELECT min(taken_at) FROM balance_snapshots s
-      WHERE s.account_id = a.id AND s.taken_at > ${bound})`;
+      WHERE s.user_id = a.user_id AND s.account_id = a.id AND s.taken_at > ${bound})`;
   const windows = await sql<WindowRow>`
-    SELECT a.id, l.id AS latest_id, l.btc_usd_price AS latest_btc,
+    SELECT a.user_id, a.id, l.id AS latest_id, l.btc_usd_price AS latest_btc,
       ${displayAt(sql.ref('l.taken_at'))} AS latest_display,
       coalesce(d.id, f.id) AS day_id, coalesce(d.btc_usd_price, f.btc_usd_price) AS day_btc,
       ${displayAt(sql<Date>`coalesce(d.taken_at, f.taken_at)`)} AS day_display,
       ${after(now)} AS next_any, ${after(dayStart)} AS next_day
     FROM accounts a
     LEFT JOIN LATERAL (SELECT id, taken_at, btc_usd_price FROM balance_snapshots s
-      WHERE s.account_id = a.id AND s.taken_at <= ${now} ORDER BY taken_at DESC LIMIT 1) l ON true
+      WHERE s.user_id = a.user_id AND s.account_id = a.id AND s.taken_at <= ${now}
+      ORDER BY taken_at DESC LIMIT 1) l ON true
     LEFT JOIN LATERAL (SELECT id, taken_at, btc_usd_price FROM balance_snapshots s
-      WHERE s.account_id = a.id AND s.taken_at <= ${dayStart} ORDER BY taken_at DESC LIMIT 1) d ON true
+      WHERE s.user_id = a.user_id AND s.account_id = a.id AND s.taken_at <= ${dayStart}
+      ORDER BY taken_at DESC LIMIT 1) d ON true
     LEFT JOIN LATERAL (SELECT id, taken_at, btc_usd_price FROM balance_snapshots s
-      WHERE s.account_id = a.id ORDER BY taken_at ASC LIMIT 1) f ON true
+      WHERE s.user_id = a.user_id AND s.account_id = a.id
+      ORDER BY taken_at ASC LIMIT 1) f ON true
     WHERE a.id IN (${sql.join(accounts.map((a) => a.id))})`.execute(storage.db);
   const byAccount = new Map(windows.rows.map((row) => [Number(row.id), row]));
-  const snapshotIds = windows.rows.flatMap((r) =>
-    [r.latest_id, r.day_id].filter((id): id is number => id !== null),
+  const snapshots = windows.rows.flatMap((r) =>
+    [r.latest_id, r.day_id]
+      .filter((id): id is number => id !== null)
+      .map((id) => ({ userId: r.user_id, id })),
   );
-  const assets = await assetsOf(storage, snapshotIds);
+  const assets = await assetsOf(storage, snapshots);
   const heldAt = (id: number | null, btc: string | null, inDisplay: string | null) =>
     id === null || btc === null
       ? null
@@ -102,17 +108,18 @@ export async function loadHoldings(
 
 async function assetsOf(
   storage: Storage,
-  snapshotIds: number[],
+  snapshots: Array<{ userId: number; id: number }>,
 ): Promise<Map<number, Map<string, Holding>>> {
   const result = new Map<number, Map<string, Holding>>();
-  if (snapshotIds.length === 0) return result;
+  if (snapshots.length === 0) return result;
+  const keys = new Map(snapshots.map((s) => [s.id, sql`(${s.userId}::bigint, ${s.id}::bigint)`]));
   const rows = await sql<{
     snapshot_id: number;
     asset: string;
     amount: string;
     usd_price: string | null;
   }>`SELECT snapshot_id, asset, amount, usd_price FROM snapshot_assets
-      WHERE snapshot_id IN (${sql.join([...new Set(snapshotIds)])})`.execute(storage.db);
+      WHERE (user_id, snapshot_id) IN (${sql.join([...keys.values()])})`.execute(storage.db);
   for (const row of rows.rows) {
     const id = Number(row.snapshot_id);
     const assets = result.get(id) ?? new Map<string, Holding>();

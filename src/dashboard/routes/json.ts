@@ -72,8 +72,8 @@ async function daysOfHistory(
   target: ChartTarget,
   now: number,
 ): Promise<number> {
-  // One index probe per account (its first snapshot on (account_id, taken_at)), never a read of
-  // the accounts' whole history.
+  // One index probe per account (its first snapshot on (user_id, account_id, taken_at)), never a
+  // read of the accounts' whole history.
   const row = await services.storage.db
     .selectFrom('accounts as a')
     .innerJoinLateral(
@@ -81,6 +81,7 @@ async function daysOfHistory(
         eb
           .selectFrom('balance_snapshots as s')
           .select('s.taken_at')
+          .whereRef('s.user_id', '=', 'a.user_id')
           .whereRef('s.account_id', '=', 'a.id')
           .orderBy('s.taken_at')
           .limit(1)
