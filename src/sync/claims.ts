@@ -53,7 +53,11 @@ export async function claimDue(
     UPDATE accounts SET claimed_by = ${token}, claimed_until = ${until}
     WHERE id IN (
       SELECT a.id FROM turns t JOIN accounts a ON a.id = t.id
-      WHERE a.next_sync_at <= ${now} AND (a.claimed_until IS NULL OR a.claimed_until < ${now})
+      -- Checked on each row found by id (and rechecked once locked), never used to find rows:
+      -- as a plain condition the planner may walk accounts_due for every candidate instead,
+      -- when its statistics say few accounts are due (measured: 11 s against 13 ms at 19,200).
+      WHERE (a.next_sync_at <= ${now}
+        AND (a.claimed_until IS NULL OR a.claimed_until < ${now})) IS TRUE
       ORDER BY t.user_turn, t.market_turn, t.next_sync_at, t.id
       LIMIT ${limit}
       FOR UPDATE OF a SKIP LOCKED)
