@@ -147,9 +147,9 @@ async function pruneRange(
       ),
       ranked AS (
         SELECT s.user_id, s.id, s.taken_at,
-          row_number() OVER (PARTITION BY s.account_id,
+          row_number() OVER (PARTITION BY s.user_id, s.account_id,
             date_trunc('hour', s.taken_at AT TIME ZONE 'UTC') ORDER BY s.taken_at DESC) AS in_hour,
-          row_number() OVER (PARTITION BY s.account_id,
+          row_number() OVER (PARTITION BY s.user_id, s.account_id,
             date_trunc('day', s.taken_at AT TIME ZONE 'UTC') ORDER BY s.taken_at DESC) AS in_day
         FROM accounts_in_range a
         JOIN balance_snapshots s ON s.user_id = a.user_id AND s.account_id = a.id

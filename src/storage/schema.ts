@@ -2,8 +2,9 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 /**
  * Table types, declared once. Money and prices are `numeric` in SQL and decimal strings here:
- * they never pass through a JavaScript number. Every table carries `user_id` so the data can be
- * distributed by user without changing queries.
+ * they never pass through a JavaScript number. Every table that grows with users carries
+ * `user_id`, in its keys and in every query that joins or looks up its rows, so the data can be
+ * distributed by user without changing queries (`distribution.ts` places each table).
  */
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
 type Timestamp = ColumnType<Date, Date, Date>;

@@ -149,7 +149,7 @@ describe('the schema distributes by user (Citus)', () => {
     expect(await referencesIntoShards(storage.db)).toEqual([]);
   });
 
-  it('names what breaks a rule: a new table, a unique without user_id, a cross-shard key', async () => {
+  it('names the table, unique or key that breaks a rule', async () => {
     await sql`CREATE TABLE notes (id bigint PRIMARY KEY, user_id bigint NOT NULL,
       account_id bigint NOT NULL, body text)`.execute(storage.db);
     await sql`CREATE UNIQUE INDEX transfers_external_alone ON transfers (external_id)`.execute(

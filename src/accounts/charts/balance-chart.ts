@@ -111,12 +111,16 @@ export async function balancePoints(
     SELECT least(ceil(extract(epoch FROM t.at - ${first}::timestamptz) / 86400), ${times.length - 1})::int AS bucket,
       sum(v.usd) AS usd,
       sum(round((v.usd + ${BTC_SCALE_ZERO}::numeric) / t.btc_usd_price, ${TRANSFER_BTC_PLACES})) AS btc
-    FROM transfers t
+    FROM unnest(ARRAY[${ids}]::bigint[]) a(id)
+    -- Per account and in time order, so the span is read on (user_id, account_id, at): by the
+    -- external-id key, which starts alike, the planner may read every transfer of the account.
+    CROSS JOIN LATERAL (SELECT at, kind, amount, usd_price, btc_usd_price FROM transfers
+      WHERE user_id = ${userId} AND account_id = a.id AND usd_price IS NOT NULL
+        AND at > ${new Date(span.firstMidnight - DAY_MS)}::timestamptz
+        AND at <= ${new Date(span.end)}::timestamptz
+      ORDER BY at OFFSET 0) t
     CROSS JOIN LATERAL (SELECT
       CASE t.kind WHEN 'deposit' THEN 1 ELSE -1 END * t.amount * t.usd_price AS usd) v
-    WHERE t.user_id = ${userId} AND t.account_id IN (${ids}) AND t.usd_price IS NOT NULL
-      AND t.at > ${new Date(span.firstMidnight - DAY_MS)}::timestamptz
-      AND t.at <= ${new Date(span.end)}::timestamptz
     GROUP BY 1`.execute(storage.db);
 
   const totals = times.map(() => ({ usd: new Dec(0), btc: new Dec(0), held: false }));

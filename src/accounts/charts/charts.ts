@@ -95,12 +95,14 @@ export class AccountCharts {
   /** A snapshot or transfer dated after now (an import may hold some) moves the final point. */
   private async nextRecordAfter(userId: number, ids: number[], now: Date): Promise<number | null> {
     if (ids.length === 0) return null;
-    const list = sql.join(ids);
-    const { rows } = await sql<{ next: Date | null }>`SELECT least(
-        (SELECT min(taken_at) FROM balance_snapshots
-          WHERE user_id = ${userId} AND account_id IN (${list}) AND taken_at > ${now}),
-        (SELECT min(at) FROM transfers
-          WHERE user_id = ${userId} AND account_id IN (${list}) AND at > ${now})) AS next`.execute(
+    // Each account's first record after now, by its own probe on (user_id, account_id, time).
+    const first = (table: 'balance_snapshots' | 'transfers', column: 'taken_at' | 'at') =>
+      sql`(SELECT min(n.at) FROM unnest(ARRAY[${sql.join(ids)}]::bigint[]) a(id)
+        CROSS JOIN LATERAL (SELECT ${sql.ref(column)} AS at FROM ${sql.table(table)}
+          WHERE user_id = ${userId} AND account_id = a.id AND ${sql.ref(column)} > ${now}
+          ORDER BY ${sql.ref(column)} LIMIT 1) n)`;
+    const next = sql`least(${first('balance_snapshots', 'taken_at')}, ${first('transfers', 'at')})`;
+    const { rows } = await sql<{ next: Date | null }>`SELECT ${next} AS next`.execute(
       this.storage.db,
     );
     return rows[0]?.next ? new Date(rows[0].next).getTime() : null;
