@@ -45,6 +45,8 @@ export interface PerAccount {
    * (`serverWalBytes`) also counts every other session on it.
    */
   walBytes: number;
+  /** Of `walBytes`, full-page images (a page's first change after a checkpoint). */
+  walFullPageBytes: number;
   serverWalBytes: number;
   /** User + system CPU of the worker processes (/proc/<pid>/stat), start-up included. */
   workerCpuMs: number;
@@ -101,20 +103,10 @@ export async function measureWorkerRound(
   const masterKey = options.masterKey ?? BENCH_MASTER_KEY;
   const intervalSeconds = options.intervalSeconds ?? 300;
   const wanted = options.accounts ?? envNumber('BENCH_SCALE_SYNC_ACCOUNTS', 20_000);
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
   let standIns: StandIns | undefined;
   let counter: StatementCounter | undefined;
   try {
-    const total = Number(
-      (await db.query<{ n: string }>('SELECT count(*) AS n FROM accounts')).rows[0]?.n,
-    );
-    progress(`sampling ${Math.min(wanted, total)} of ${total} accounts…`);
-    const ids = await pickSample(db, wanted);
-    const sampled = await prepareSample(db, ids, masterKey);
-    await scheduleAllLater(db);
-    // Reads the WAL a run wrote, by database (a contrib extension, in the copy only).
-    await db.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+    const { total, ids, sampled } = await prepare(databaseUrl, wanted, masterKey, progress);
     const byMarket: Record<string, number> = {};
     for (const account of sampled) byMarket[account.market] = (byMarket[account.market] ?? 0) + 1;
     progress(`stand-ins for ${Object.keys(byMarket).length} markets…`);
@@ -137,15 +129,42 @@ export async function measureWorkerRound(
     const runs: WorkerRun[] = [];
     for (const processes of options.processes ?? [1, 2]) {
       progress(`${processes} worker process${processes === 1 ? '' : 'es'}…`);
-      const done = await run(databaseUrl, ids, processes, env, standIns, counter, progress);
+      const done = await run({ databaseUrl, ids, env, standIns, counter, progress }, processes);
       progress(`  ${JSON.stringify(done)}`);
       runs.push(done);
     }
     return summarize(total, sampled.length, byMarket, runs, intervalSeconds);
   } finally {
-    await db.end();
     await counter?.close();
     await standIns?.close();
+  }
+}
+
+/**
+ * The sample chosen and given keys, everything else scheduled later, on a connection closed
+ * before any run (its statistics flushed, not counted in the first run).
+ */
+async function prepare(
+  databaseUrl: string,
+  wanted: number,
+  masterKey: Buffer,
+  progress: (line: string) => void,
+) {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const total = Number(
+      (await db.query<{ n: string }>('SELECT count(*) AS n FROM accounts')).rows[0]?.n,
+    );
+    progress(`sampling ${Math.min(wanted, total)} of ${total} accounts…`);
+    const ids = await pickSample(db, wanted);
+    const sampled = await prepareSample(db, ids, masterKey);
+    await scheduleAllLater(db);
+    // Reads the WAL a run wrote, by database (a contrib extension, in the copy only).
+    await db.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+    return { total, ids, sampled };
+  } finally {
+    await db.end();
   }
 }
 
@@ -183,22 +202,54 @@ async function databaseCounters(databaseUrl: string): Promise<DatabaseCounters> 
   }
 }
 
-/** WAL of this database's relations and transactions between two positions, bytes. */
-async function walOfDatabase(databaseUrl: string, from: string, to: string): Promise<number> {
+/**
+ * Holds the server's WAL from now on (a physical slot reserving it) until `release`: a checkpoint
+ * during the run must not recycle the segments the run's figure is read from.
+ */
+async function holdWal(databaseUrl: string): Promise<{ release(): Promise<void> }> {
+  const slot = `opencommas_bench_workers_${process.pid}`;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('SELECT pg_create_physical_replication_slot($1, true)', [slot]);
+  return {
+    release: async () => {
+      try {
+        await client.query('SELECT pg_drop_replication_slot($1)', [slot]);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/**
+ * WAL of this database's relations and transactions between two positions, bytes; NaN when the
+ * WAL cannot be read (the run's other figures stand).
+ */
+async function walOfDatabase(
+  databaseUrl: string,
+  from: string,
+  to: string,
+): Promise<{ bytes: number; fullPages: number }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const result = await client.query<{ bytes: string }>(
-      `WITH r AS (SELECT xid, resource_manager, record_length,
+    const result = await client.query<{ bytes: string; full_pages: string }>(
+      `WITH r AS (SELECT xid, resource_manager, record_length, fpi_length,
            block_ref ~ (' rel [0-9]+/' || (SELECT oid FROM pg_database
              WHERE datname = current_database()) || '/') AS ours
          FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn))
-       SELECT coalesce(sum(record_length), 0) AS bytes FROM r
+       SELECT coalesce(sum(record_length), 0) AS bytes,
+         coalesce(sum(fpi_length), 0) AS full_pages FROM r
        WHERE ours OR (resource_manager = 'Transaction'
          AND xid IN (SELECT xid FROM r WHERE ours AND xid <> '0'))`,
       [from, to],
     );
-    return Number(result.rows[0]?.bytes ?? 0);
+    const row = result.rows[0];
+    return { bytes: Number(row?.bytes ?? 0), fullPages: Number(row?.full_pages ?? 0) };
+  } catch (error) {
+    process.stderr.write(`WAL of the run not read: ${String(error)}\n`);
+    return { bytes: NaN, fullPages: NaN };
   } finally {
     await client.end();
   }
@@ -254,23 +305,44 @@ async function arm(databaseUrl: string, ids: number[]): Promise<Date> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    return await armSample(client, ids);
+    const armedAt = await armSample(client, ids);
+    // Every run starts just after a checkpoint, so each pays the same full-page images: a
+    // page's first change after a checkpoint is written whole, as in a round of a server
+    // whose checkpoints come as often as its rounds (checkpoint_timeout 5min, the default).
+    await client.query('CHECKPOINT');
+    return armedAt;
   } finally {
     await client.end();
     await sleep(500);
   }
 }
 
-async function run(
-  databaseUrl: string,
-  ids: number[],
+/** What every run of a round shares. */
+interface RoundContext {
+  databaseUrl: string;
+  ids: number[];
+  /** The workers' environment. */
+  env: Record<string, string>;
+  standIns: StandIns;
+  counter: StatementCounter;
+  progress: (line: string) => void;
+}
+
+async function run(round: RoundContext, processes: number): Promise<WorkerRun> {
+  const armedAt = await arm(round.databaseUrl, round.ids);
+  const wal = await holdWal(round.databaseUrl);
+  try {
+    return await measured(round, processes, armedAt);
+  } finally {
+    await wal.release();
+  }
+}
+
+async function measured(
+  { databaseUrl, ids, env, standIns, counter, progress }: RoundContext,
   processes: number,
-  env: Record<string, string>,
-  standIns: StandIns,
-  counter: StatementCounter,
-  progress: (line: string) => void,
+  armedAt: Date,
 ): Promise<WorkerRun> {
-  const armedAt = await arm(databaseUrl, ids);
   standIns.resetStats();
   counter.reset();
   const before = await databaseCounters(databaseUrl);
@@ -315,6 +387,7 @@ async function run(
   await sleep(1000);
   const after = await databaseCounters(databaseUrl);
   const outcome = await outcomes(databaseUrl, ids, armedAt);
+  const wal = await walOfDatabase(databaseUrl, before.lsn, after.lsn);
   const per = (value: number) => value / Math.max(1, outcome.synced);
   return {
     processes,
@@ -327,7 +400,8 @@ async function run(
       // The watcher's polls are transactions of this database too; they are not the workers'.
       transactions: per(after.transactions - before.transactions - polls),
       rowsWritten: per(after.rows - before.rows),
-      walBytes: per(await walOfDatabase(databaseUrl, before.lsn, after.lsn)),
+      walBytes: per(wal.bytes),
+      walFullPageBytes: per(wal.fullPages),
       serverWalBytes: per(await walBetween(databaseUrl, before.lsn, after.lsn)),
       workerCpuMs: per(cpu),
       databaseMs: per(after.activeMs - before.activeMs),
@@ -440,7 +514,10 @@ function workerRows(
     side('statements / account', (r) => fixed(r.perAccount.statements, 1)),
     side('transactions / account', (r) => fixed(r.perAccount.transactions, 2)),
     side('rows written / account', (r) => fixed(r.perAccount.rowsWritten, 1)),
-    side('WAL / account (this database)', (r) => kb(r.perAccount.walBytes)),
+    side(
+      'WAL / account (this database; full pages)',
+      (r) => `${kb(r.perAccount.walBytes)} (${kb(r.perAccount.walFullPageBytes)})`,
+    ),
     side('WAL / account (whole server, others too)', (r) => kb(r.perAccount.serverWalBytes)),
     side('worker CPU / account', (r) => `${fixed(r.perAccount.workerCpuMs, 2)} ms`),
     side('database CPU / account', (r) => `${fixed(r.perAccount.databaseCpuMs, 2)} ms`),
