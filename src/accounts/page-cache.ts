@@ -2,16 +2,33 @@ import { BoundedCache, type CacheBounds, type ChangeFeed } from '../cache/bounde
 
 const MIB = 1024 * 1024;
 
-/** Users whose pages are kept, their bytes in all, and how long a page may be served at most. */
+/**
+ * Users whose pages are kept, their bytes in all, and how long a page may be served at most. The
+ * byte budgets of all caches (pages 48 MiB, keys 16, signatures 16, unknown keys 2) plus Node's
+ * ~120 MB and the heap a busy process works in keep an API process under 300 MB with every
+ * cache full; `npm run bench:scale` reads it.
+ */
 export const PAGE_CACHE_BOUNDS: CacheBounds = {
   maxEntries: 10_000,
-  maxBytes: 128 * MIB,
+  maxBytes: 48 * MIB,
   ttlMs: 60_000,
 };
 /** Distinct pages (page, per_page, api_key filter) kept per user, least recently used first out. */
 const MAX_PAGES_PER_USER = 64;
 const USER_BYTES = 256;
 const pageBytes = (key: string, body: Buffer) => 160 + key.length + body.length;
+
+/**
+ * The body in an allocation of its own. A small Buffer is a slice of one of Node's shared 8 KiB
+ * pool slabs, and a cached slice pins its whole slab: ten thousand cached summaries of 1 KiB
+ * would hold 80 MiB while counting 10.
+ */
+const owned = (body: Buffer): Buffer => {
+  if (body.byteOffset === 0 && body.buffer.byteLength === body.length) return body;
+  const copy = Buffer.allocUnsafeSlow(body.length);
+  body.copy(copy);
+  return copy;
+};
 
 interface Page {
   body: Buffer;
@@ -78,6 +95,7 @@ export class PageCache {
     now: number,
   ): void {
     if (!this.users.accepts(userId, ticket)) return;
+    body = owned(body);
     const entry = this.users.lookup(userId) ?? {
       pages: new Map<string, Page>(),
       bytes: USER_BYTES,

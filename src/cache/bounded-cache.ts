@@ -62,6 +62,26 @@ export function flushCacheLookups(counter: {
 
 const alwaysTrusted = () => true;
 
+/** Every cache of the process, held weakly (tests build many), for the bytes gauge. */
+const liveCaches = new Set<WeakRef<{ name: CacheName; bytes: number; maxBytes: number }>>();
+
+/** Estimated bytes held and the byte budget of each cache name, summed over live instances. */
+export function cacheBytes(): Array<{ cache: CacheName; bytes: number; budget: number }> {
+  const sums = new Map<CacheName, { bytes: number; budget: number }>();
+  for (const ref of liveCaches) {
+    const cache = ref.deref();
+    if (cache === undefined) {
+      liveCaches.delete(ref);
+      continue;
+    }
+    const sum = sums.get(cache.name) ?? { bytes: 0, budget: 0 };
+    sum.bytes += cache.bytes;
+    sum.budget += cache.maxBytes;
+    sums.set(cache.name, sum);
+  }
+  return [...sums].map(([cache, sum]) => ({ cache, ...sum }));
+}
+
 /**
  * A cache bounded by entries and by bytes, evicting the least recently used, with a TTL on every
  * entry, and a generation guard: take a `ticket()` before reading what will be stored, pass it
@@ -78,8 +98,12 @@ export class BoundedCache<K extends NonNullable<unknown>, V extends NonNullable<
   private floor = 0;
   /** Key → clock value of its latest invalidation, oldest first. */
   private readonly invalidated = new Map<K, number>();
+  readonly name: CacheName;
+  readonly maxBytes: number;
 
   constructor(options: BoundedCacheOptions<K, V>) {
+    this.name = options.name;
+    this.maxBytes = options.maxBytes;
     this.entries = new LRUCache<K, V>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
@@ -90,6 +114,7 @@ export class BoundedCache<K extends NonNullable<unknown>, V extends NonNullable<
     });
     this.counts = lookups[options.name];
     this.trusted = options.trusted ?? alwaysTrusted;
+    liveCaches.add(new WeakRef(this));
   }
 
   /** The value (counted as a hit or a miss), or undefined; always undefined while untrusted. */

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { flushCacheLookups } from '../cache/bounded-cache.ts';
+import { cacheBytes, flushCacheLookups } from '../cache/bounded-cache.ts';
 
 /**
  * The process's Prometheus metrics, defined once. Domain code only counts (`metrics.x.inc()`);
@@ -36,6 +36,24 @@ export const metrics = {
     // Counted in plain numbers on the hot path, added here when scraped.
     collect() {
       flushCacheLookups(this);
+    },
+  }),
+  cacheBytes: new Gauge({
+    name: 'opencommas_cache_bytes',
+    help: 'Bytes held by each cache (its own estimate, the one its budget is checked against)',
+    labelNames: ['cache'] as const,
+    registers: [registry],
+    collect() {
+      for (const { cache, bytes } of cacheBytes()) this.set({ cache }, bytes);
+    },
+  }),
+  cacheBudget: new Gauge({
+    name: 'opencommas_cache_budget_bytes',
+    help: 'Byte budget of each cache: it evicts its least recently used entries past this',
+    labelNames: ['cache'] as const,
+    registers: [registry],
+    collect() {
+      for (const { cache, budget } of cacheBytes()) this.set({ cache }, budget);
     },
   }),
   refusals: new Counter({

@@ -15,6 +15,17 @@ describe('the page cache', () => {
     expect(cache.get(2, 'p1', 500)).toBeUndefined(); // window boundary
   });
 
+  it('keeps a small page in an allocation of its own, not a slice pinning a shared slab', () => {
+    const cache = new PageCache();
+    const small = Buffer.from('{"id":1}');
+    // Node hands out small Buffers as slices of a shared 8 KiB slab.
+    expect(small.buffer.byteLength).toBeGreaterThan(small.length);
+    cache.set(1, cache.ticket(), 'p1', small, FOREVER, 0);
+    const stored = cache.get(1, 'p1', 1);
+    expect(stored?.toString()).toBe('{"id":1}');
+    expect(stored?.buffer.byteLength).toBe(small.length);
+  });
+
   it('does not store a page whose render a change of its user raced', () => {
     const cache = new PageCache();
     const ticket = cache.ticket(); // rendering begins…

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -28,7 +28,10 @@ const vectors = JSON.parse(fixture('signature-vectors.json')) as {
 const privatePem = fixture('docs-rsa-private.pem');
 const publicPem = fixture('docs-rsa-public.pem');
 
-const hmac: SignatureVerifier = { kind: 'hmac', secret: Buffer.from(vectors.hmac_secret) };
+const hmac: SignatureVerifier = {
+  kind: 'hmac',
+  secret: createSecretKey(vectors.hmac_secret, 'utf8'),
+};
 const rsa: SignatureVerifier = { kind: 'rsa', publicKey: parseRsaPublicKey(publicPem) };
 const verifierFor = (v: Vector): SignatureVerifier => (v.alg === 'hmac' ? hmac : rsa);
 
@@ -140,7 +143,10 @@ describe('verifySignature rejects', () => {
     expect(verifySignature(hmac, `${ACCOUNTS}?page=3&per_page=10`, undefined, signed)).toBe(false);
     expect(verifySignature(hmac, `${ACCOUNTS}?per_page=10&page=2`, undefined, signed)).toBe(false);
     expect(verifySignature(hmac, ACCOUNTS, undefined, signed)).toBe(false);
-    const other: SignatureVerifier = { kind: 'hmac', secret: Buffer.from('another secret') };
+    const other: SignatureVerifier = {
+      kind: 'hmac',
+      secret: createSecretKey('another secret', 'utf8'),
+    };
     expect(verifySignature(other, query, undefined, signed)).toBe(false);
   });
 

@@ -136,6 +136,20 @@ describe('the metrics listener', () => {
     expect(await lookups('pages', 'hit')).toBe(before.pages + 1);
   });
 
+  it('reports each cache’s bytes against its byte budget', async () => {
+    const response = await signedGet(server, `${LIST}?per_page=11`, caller);
+    expect(response.status).toBe(200);
+    const body = Buffer.from(await response.arrayBuffer());
+    const after = await scrape(metricsUrl);
+    // The new page is held (its bytes and then some for its key and bookkeeping).
+    expect(after.value('opencommas_cache_bytes', { cache: 'pages' })).toBeGreaterThan(body.length);
+    for (const cache of ['keys', 'signatures', 'pages']) {
+      const budget = after.value('opencommas_cache_budget_bytes', { cache }) ?? 0;
+      expect(budget, cache).toBeGreaterThan(0);
+      expect(after.value('opencommas_cache_bytes', { cache }), cache).toBeLessThanOrEqual(budget);
+    }
+  });
+
   it('counts refusals by status, and exposes the cache and limit counters', async () => {
     const labels = { route: '/public/api/ver1/accounts', status: '401' };
     const before = await count('opencommas_http_requests_total', labels);
