@@ -13,7 +13,8 @@ import { LEAN_HISTORY, RETENTION_HISTORY, type ScaleSize } from './scale/build.t
 import { prepareClients, type Client } from './scale/clients.ts';
 import { CLASSES, percentile, runMix, type MixResult, type RequestClass } from './scale/mix.ts';
 import { formatRows, judge, ms, times, type Row } from './scale/report.ts';
-import { startServer } from './scale/server.ts';
+import { fillCaches, FILL_PATHS_PER_KEY } from './scale/fill.ts';
+import { startServer, type CacheFill } from './scale/server.ts';
 import { benchApiKey } from './scale/build.ts';
 import {
   copyTemplate,
@@ -49,6 +50,11 @@ const PROCESS_RUNS = positive('BENCH_SCALE_PROCESS_RUNS', 2);
  * user. Spread over keys so that none nears 100 a minute over all the starts of a bench.
  */
 const WARMUP_KEYS = positive('BENCH_SCALE_WARMUP_KEYS', 100);
+/**
+ * Keys the mix does not use, of the large database's other users, that fill the key and
+ * signature caches to their budgets after each large run, before its memory is read.
+ */
+const FILL_KEYS = positive('BENCH_SCALE_FILL_KEYS', 8_000);
 const RATIO_TARGET = 1.5;
 const RSS_TARGET = 300e6;
 const COLD_START_TARGET_S = 2;
@@ -68,6 +74,10 @@ interface Size {
   rss: number[];
   /** Largest peak (VmHWM) of an API process over each run, bytes. */
   peak: number[];
+  /** Keys that fill the caches after each run (none where every user is a client). */
+  fillKeys: string[];
+  /** Each cache's bytes and budget after each run. */
+  caches: CacheFill[][];
 }
 
 const phases: string[] = [];
@@ -104,6 +114,11 @@ async function prepare(label: string, scale: ScaleSize): Promise<Size> {
     apiKey: benchApiKey(template.users),
     accountId: 0,
   };
+  const taken = new Set([...clients.map((client) => client.userId), probe.userId]);
+  const fillKeys: string[] = [];
+  for (let user = 1; user <= template.users && fillKeys.length < FILL_KEYS; user++) {
+    if (!taken.has(user)) fillKeys.push(benchApiKey(user));
+  }
   return {
     label,
     template,
@@ -115,6 +130,8 @@ async function prepare(label: string, scale: ScaleSize): Promise<Size> {
     startSeconds: [],
     rss: [],
     peak: [],
+    fillKeys,
+    caches: [],
   };
 }
 
@@ -125,6 +142,13 @@ async function measureOnce(size: Size): Promise<void> {
     await runMix(server.url, size.warmups, CONNECTIONS);
     const result = await runMix(server.url, size.clients, CONNECTIONS, [size.probe.userId]);
     size.runs.push(result);
+    if (size.fillKeys.length > 0) {
+      const fill = await fillCaches(server.url, size.fillKeys, CONNECTIONS);
+      if (fill.unexpected.size > 0) {
+        throw new Error(`cache fill: answers other than 404: ${[...fill.unexpected].join('; ')}`);
+      }
+    }
+    size.caches.push(await server.caches());
     const memory = server.memory();
     size.rss.push(Math.max(...memory.map((each) => each.rss)));
     size.peak.push(Math.max(...memory.map((each) => each.hwm)));
@@ -221,6 +245,23 @@ async function main(): Promise<void> {
     target: `≤ ${RSS_TARGET / 1e6} MB`,
     verdict: judge(largestRss <= RSS_TARGET),
   });
+  const fillOf = (size: Size) =>
+    ['pages', 'keys', 'signatures']
+      .map((cache) => {
+        const fills = size.caches.flat().filter((fill) => fill.cache === cache);
+        const bytes = Math.max(...fills.map((fill) => fill.bytes));
+        const budget = fills[0]?.budget ?? NaN;
+        return `${cache} ${(bytes / 2 ** 20).toFixed(0)}/${(budget / 2 ** 20).toFixed(0)}`;
+      })
+      .join(', ');
+  rows.push({
+    what: 'caches at the memory reading (MiB held/budget)',
+    small: fillOf(small),
+    large: fillOf(large),
+    ratio: '',
+    target: '',
+    verdict: '',
+  });
   const coldStart = median(large.startSeconds);
   rows.push({
     what: 'cold start: spawn to first signed answer (median)',
@@ -273,7 +314,10 @@ async function main(): Promise<void> {
       `small database, ${median(large.runs.map((run) => run.latencies['first render'].length))} ` +
       `on the large one, whose pages came to ${mbOf(small)} and ${mbOf(large)} MB (the page ` +
       `cache keeps ${PAGE_CACHE_BOUNDS.maxEntries} users, ` +
-      `${(PAGE_CACHE_BOUNDS.maxBytes / 1e6).toFixed(0)} MB). Answers other than 200: ${failures}.`,
+      `${(PAGE_CACHE_BOUNDS.maxBytes / 2 ** 20).toFixed(0)} MiB). After each large run, ` +
+      `${large.fillKeys.length} keys the mix did not use ask for ${FILL_PATHS_PER_KEY} pages each ` +
+      `(404s), filling the key and signature caches before the memory reading. ` +
+      `Answers other than 200: ${failures}.`,
   );
   const verdicts = rows.filter((row) => row.verdict !== '');
   const passed = verdicts.filter((row) => row.verdict === 'PASS').length;

@@ -23,10 +23,34 @@ export interface Server {
   startSeconds: number;
   /** Memory of each API process: the server itself, or the children of `--processes N`. */
   memory(): Array<Memory & { pid: number }>;
+  /** Bytes held and budget of each cache of the (first) API process, from its metrics. */
+  caches(): Promise<CacheFill[]>;
   stop(): Promise<void>;
 }
 
+export interface CacheFill {
+  cache: string;
+  bytes: number;
+  budget: number;
+}
+
 const READY_TIMEOUT_MS = 120_000;
+
+/** `opencommas_cache_bytes` and `opencommas_cache_budget_bytes` by cache, from a scrape. */
+async function scrapeCaches(metricsUrl: string): Promise<CacheFill[]> {
+  const text = await (await fetch(metricsUrl)).text();
+  const fills = new Map<string, CacheFill>();
+  for (const match of text.matchAll(
+    /^opencommas_cache_(bytes|budget_bytes)\{cache="([a-z_]+)"\} (\d+(?:\.\d+)?(?:e[+-]?\d+)?)$/gm,
+  )) {
+    const [, what, cache = '', value] = match;
+    const fill = fills.get(cache) ?? { cache, bytes: 0, budget: 0 };
+    if (what === 'bytes') fill.bytes = Number(value);
+    else fill.budget = Number(value);
+    fills.set(cache, fill);
+  }
+  return [...fills.values()];
+}
 
 function signedAnswer(url: string, apiKey: string): Promise<boolean> {
   const path = '/public/api/ver1/accounts';
@@ -66,6 +90,7 @@ export async function startServer(
   processes = 1,
 ): Promise<Server> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = [...BIN, 'serve', '--no-worker'];
   if (processes > 1) args.push('--processes', String(processes));
@@ -75,7 +100,8 @@ export async function startServer(
     OPENCOMMAS_MASTER_KEY: BENCH_MASTER_KEY.toString('base64'),
     HOST: '127.0.0.1',
     PORT: String(port),
-    OPENCOMMAS_METRICS_PORT: 'off',
+    // Child i of `--processes N` serves on metricsPort + i; the first child's is scraped.
+    OPENCOMMAS_METRICS_PORT: String(metricsPort),
     OPENCOMMAS_DEMO: 'off',
     // Request logs go nowhere either way; `warn` keeps the bench's output to its own lines.
     LOG_LEVEL: 'warn',
@@ -98,6 +124,7 @@ export async function startServer(
     startSeconds,
     memory: () =>
       (processes > 1 ? childrenOf(pid) : [pid]).map((each) => ({ pid: each, ...memoryOf(each) })),
+    caches: () => scrapeCaches(`http://127.0.0.1:${metricsPort}/metrics`),
     stop: () => stopGroup(child),
   };
 }
