@@ -22,6 +22,7 @@ import {
 import { formatRows, judge, ms, times, type Row } from './scale/report.ts';
 import { fillCaches, FILL_PATHS_PER_KEY } from './scale/fill.ts';
 import { startServer, type CacheFill } from './scale/server.ts';
+import { measureWorkerRound, type WorkerRoundResult } from './scale/workers.ts';
 import { benchApiKey } from './scale/build.ts';
 import {
   copyTemplate,
@@ -62,6 +63,8 @@ const WARMUP_KEYS = positive('BENCH_SCALE_WARMUP_KEYS', 100);
  * signature caches to their budgets after each large run, before its memory is read.
  */
 const FILL_KEYS = positive('BENCH_SCALE_FILL_KEYS', 8_000);
+/** Accounts of the large copy synced in the worker round (each run: 1, then 2 processes). */
+const SYNC_ACCOUNTS = positive('BENCH_SCALE_SYNC_ACCOUNTS', 5_000);
 const RATIO_TARGET = 1.5;
 const RSS_TARGET = 300e6;
 const COLD_START_TARGET_S = 2;
@@ -214,6 +217,15 @@ async function main(): Promise<void> {
     }
   });
 
+  const workers: WorkerRoundResult = await phase(
+    `worker round: ${SYNC_ACCOUNTS} accounts of the large copy, 1 then 2 worker processes`,
+    () =>
+      measureWorkerRound(large.copy.url, {
+        accounts: SYNC_ACCOUNTS,
+        progress: (line) => process.stderr.write(`  ${line}\n`),
+      }),
+  );
+
   const rows: Row[] = [];
   const latencyRow = (what: RequestClass, q: number, target: boolean) => {
     const a = medianOf(small, p(what, q));
@@ -355,6 +367,22 @@ async function main(): Promise<void> {
       `(404s), filling the key and signature caches before the memory reading. ` +
       `Answers other than 200: ${failures}.`,
   );
+  console.log(
+    '\n' +
+      formatRows(
+        {
+          what: `worker round (${workers.sample} of ${workers.templateAccounts} accounts)`,
+          small: '1 process',
+          large: '2 processes',
+          ratio: '2 vs 1',
+          target: '',
+        },
+        workers.rows,
+      ),
+  );
+  for (const run of workers.runs) {
+    if (run.firstError) console.log(`${run.processes} process(es), first error: ${run.firstError}`);
+  }
   const verdicts = rows.filter((row) => row.verdict !== '');
   const passed = verdicts.filter((row) => row.verdict === 'PASS').length;
   console.log(`${passed} of ${verdicts.length} figures within target.`);
