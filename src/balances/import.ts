@@ -226,13 +226,15 @@ export async function insertSnapshots(
       .execute();
   }
   // PostgreSQL's numeric arithmetic is exact: each stored value is Σ amount × price.
-  const keys = sql.join(
-    snapshots.map((s) => sql`(${owners.get(s.account_id) ?? 0}::bigint, ${s.id}::bigint)`),
-  );
+  // Keys as two arrays, not a list of (user_id, id) pairs: PGlite's small stack aborts on the
+  // OR of hundreds of pairs that PostgreSQL makes of such a list.
+  const users = sql.join(snapshots.map((s) => owners.get(s.account_id) ?? 0));
+  const ids = sql.join(snapshots.map((s) => s.id));
   await sql`UPDATE balance_snapshots s SET usd_value = v.total
-    FROM (SELECT user_id, snapshot_id, sum(amount * usd_price) AS total FROM snapshot_assets
-          WHERE (user_id, snapshot_id) IN (${keys}) AND usd_price IS NOT NULL
-          GROUP BY user_id, snapshot_id) v
+    FROM (SELECT h.user_id, h.snapshot_id, sum(h.amount * h.usd_price) AS total
+          FROM unnest(ARRAY[${users}]::bigint[], ARRAY[${ids}]::bigint[]) k(user_id, id)
+          JOIN snapshot_assets h ON h.user_id = k.user_id AND h.snapshot_id = k.id
+          WHERE h.usd_price IS NOT NULL GROUP BY h.user_id, h.snapshot_id) v
     WHERE s.user_id = v.user_id AND s.id = v.snapshot_id`.execute(tx);
 }
 

@@ -112,14 +112,16 @@ async function assetsOf(
 ): Promise<Map<number, Map<string, Holding>>> {
   const result = new Map<number, Map<string, Holding>>();
   if (snapshots.length === 0) return result;
-  const keys = new Map(snapshots.map((s) => [s.id, sql`(${s.userId}::bigint, ${s.id}::bigint)`]));
+  const unique = [...new Map(snapshots.map((s) => [s.id, s])).values()];
   const rows = await sql<{
     snapshot_id: number;
     asset: string;
     amount: string;
     usd_price: string | null;
-  }>`SELECT snapshot_id, asset, amount, usd_price FROM snapshot_assets
-      WHERE (user_id, snapshot_id) IN (${sql.join([...keys.values()])})`.execute(storage.db);
+  }>`SELECT h.snapshot_id, h.asset, h.amount, h.usd_price
+      FROM unnest(ARRAY[${sql.join(unique.map((s) => s.userId))}]::bigint[],
+        ARRAY[${sql.join(unique.map((s) => s.id))}]::bigint[]) k(user_id, id)
+      JOIN snapshot_assets h ON h.user_id = k.user_id AND h.snapshot_id = k.id`.execute(storage.db);
   for (const row of rows.rows) {
     const id = Number(row.snapshot_id);
     const assets = result.get(id) ?? new Map<string, Holding>();
