@@ -42,11 +42,12 @@ export async function pruneDisplayPrices(
   now: Date,
   tuning: DisplayPruneTuning = DISPLAY_PRUNE_TUNING,
   signal?: AbortSignal,
+  since: Date | null = null,
 ): Promise<number> {
-  const horizon = new Date(now.getTime() - DISPLAY_PRICES_KEPT_MS);
+  const horizon = displayPriceHorizon(now);
   const periodEdge = new Date(now.getTime() - PERIOD_MS - CLOCK_SKEW_MS);
   let removed = 0;
-  let after: string | null = null;
+  let after: string | null = since?.toISOString() ?? null;
   while (!signal?.aborted) {
     const slice = await nextSlice(storage, after, horizon, tuning.maxRowsPerSlice);
     if (!slice) break;
@@ -57,6 +58,9 @@ export async function pruneDisplayPrices(
   }
   return removed;
 }
+
+/** Rounds fetched before this are past the window kept whole. */
+const displayPriceHorizon = (now: Date) => new Date(now.getTime() - DISPLAY_PRICES_KEPT_MS);
 
 interface Slice {
   /** The first and last round's fetched_at, as PostgreSQL's text (exact to the microsecond). */
@@ -144,11 +148,30 @@ async function removeUnread(
   return Number(result.numAffectedRows ?? 0);
 }
 
-/** Run by the worker beside snapshot retention (same interval), or by `opencommas prices prune`. */
+/**
+ * Run by the worker beside snapshot retention (same interval), or by `opencommas prices prune`.
+ * Each pass after the process's first examines only the rounds aged past the kept window since
+ * the last complete one: what a pass kept stays within reach of a moment that does not go away
+ * (a transfer, a first snapshot), and reading every account's moments again for every old slice
+ * would cost each hourly pass a million index probes per slice at a million accounts.
+ */
 export class DisplayPriceRetention {
+  /** The horizon of the last complete pass: rounds before it were examined. */
+  private examinedUntil: Date | null = null;
+
   constructor(private readonly storage: Storage) {}
 
   async prune(now: Date = new Date(), signal?: AbortSignal): Promise<{ removed: number }> {
-    return { removed: await pruneDisplayPrices(this.storage, now, DISPLAY_PRUNE_TUNING, signal) };
+    const horizon = displayPriceHorizon(now);
+    const since = this.examinedUntil;
+    const removed = await pruneDisplayPrices(
+      this.storage,
+      now,
+      DISPLAY_PRUNE_TUNING,
+      signal,
+      since,
+    );
+    if (!signal?.aborted && (since === null || horizon > since)) this.examinedUntil = horizon;
+    return { removed };
   }
 }

@@ -5,6 +5,7 @@ import { loadHistories } from '../../src/balances/history.ts';
 import { loadConfig } from '../../src/config.ts';
 import { DISPLAY_CURRENCIES } from '../../src/prices/display-currencies.ts';
 import {
+  DisplayPriceRetention,
   DISPLAY_PRICES_KEPT_MS,
   pruneDisplayPrices,
   type DisplayPruneTuning,
@@ -244,5 +245,24 @@ describe('display-price retention', () => {
       'snapshots pruned: 0 removed',
       `display prices pruned: ${3 * SOURCES.length} removed`,
     ]);
+  });
+
+  it('looks, after a process’s first pass, only at the rounds aged since; a restart looks at all', async () => {
+    const at = new Date(now + 46 * DAY);
+    const retention = new DisplayPriceRetention(server.services.storage);
+    await retention.prune(at);
+    // Unread rounds appearing below what that pass examined (as an old import might bring).
+    await recordRounds(-300 * DAY, -300 * DAY + 2 * ROUND);
+    const recorded = async () => {
+      const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM display_prices
+        WHERE fetched_at < ${ago(299 * DAY)}::timestamptz`.execute(server.services.storage.db);
+      return Number(rows[0]?.n);
+    };
+    expect(await recorded()).toBe(3 * SOURCES.length);
+    await retention.prune(new Date(at.getTime() + HOUR));
+    expect(await recorded()).toBe(3 * SOURCES.length);
+    // A restarted worker (a new process's retention) examines everything again.
+    await new DisplayPriceRetention(server.services.storage).prune(new Date(at.getTime() + HOUR));
+    expect(await recorded()).toBe(0);
   });
 });
