@@ -19,7 +19,7 @@ import {
   type MixResult,
   type RequestClass,
 } from './scale/mix.ts';
-import { formatRows, judge, ms, times, type Row } from './scale/report.ts';
+import { formatRows, judge, ms, spread, times, type Row } from './scale/report.ts';
 import { fillCaches, FILL_PATHS_PER_KEY } from './scale/fill.ts';
 import { startServer, type CacheFill } from './scale/server.ts';
 import { measureWorkerRound, type WorkerRoundResult } from './scale/workers.ts';
@@ -179,6 +179,8 @@ async function measureOnce(size: Size): Promise<void> {
   }
 }
 
+const reqs = (value: number) => `${value.toFixed(0)} req/s`;
+const seconds = (value: number) => `${value.toFixed(2)} s`;
 const mbOf = (size: Size) => (medianOf(size, (run) => run.renderedBytes) / 1e6).toFixed(1);
 const rps = (result: MixResult) => result.requests / result.seconds;
 const medianOf = (size: Size, f: (run: MixResult) => number) => median(size.runs.map(f));
@@ -265,8 +267,8 @@ async function main(): Promise<void> {
   const largeRps = medianOf(large, rps);
   rows.push({
     what: `mix throughput as run (${CONNECTIONS} connections)`,
-    small: `${smallRps.toFixed(0)} req/s`,
-    large: `${largeRps.toFixed(0)} req/s`,
+    small: spread(small.runs.map(rps), reqs, 0),
+    large: spread(large.runs.map(rps), reqs, 0),
     ratio: times(smallRps / largeRps),
     target: '',
     verdict: '',
@@ -280,8 +282,16 @@ async function main(): Promise<void> {
   const largeSame = medianOf(large, (run) => mixThroughput(run, shares, CONNECTIONS));
   rows.push({
     what: `mix throughput, the large one's mix on both`,
-    small: `${smallSame.toFixed(0)} req/s`,
-    large: `${largeSame.toFixed(0)} req/s`,
+    small: spread(
+      small.runs.map((run) => mixThroughput(run, shares, CONNECTIONS)),
+      reqs,
+      0,
+    ),
+    large: spread(
+      large.runs.map((run) => mixThroughput(run, shares, CONNECTIONS)),
+      reqs,
+      0,
+    ),
     ratio: times(smallSame / largeSame),
     target: `≤ ${RATIO_TARGET}×`,
     verdict: judge(smallSame / largeSame <= RATIO_TARGET),
@@ -317,8 +327,8 @@ async function main(): Promise<void> {
   const coldStart = median(large.startSeconds);
   rows.push({
     what: 'cold start: spawn to first signed answer (median)',
-    small: `${median(small.startSeconds).toFixed(2)} s`,
-    large: `${coldStart.toFixed(2)} s`,
+    small: spread(small.startSeconds, seconds, 2),
+    large: spread(large.startSeconds, seconds, 2),
     ratio: '',
     target: `≤ ${COLD_START_TARGET_S} s`,
     verdict: judge(coldStart <= COLD_START_TARGET_S),
@@ -326,7 +336,7 @@ async function main(): Promise<void> {
   rows.push({
     what: 'mix throughput, 2 processes against 1',
     small: '',
-    large: `${median(multi).toFixed(0)} against ${median(single).toFixed(0)} req/s`,
+    large: `${spread(multi, reqs, 0)} against ${spread(single, reqs, 0)}`,
     ratio: times(median(multi) / median(single)),
     target: '',
     verdict: '',
@@ -360,7 +370,7 @@ async function main(): Promise<void> {
     `\nEach run: a freshly started \`serve --no-worker\` (request limiter at its default), then ` +
       `${CLIENTS} clients (distinct keys; users spread over the id range) each asking for its ` +
       `accounts page twice, the summary and a 30-day balance chart, ${CONNECTIONS} at a time; ` +
-      `medians of ${RUNS} runs per size. A first render is a page not rendered since the start ` +
+      `medians of ${RUNS} runs per size (lowest–highest in brackets). A first render is a page not rendered since the start ` +
       `(a user's first; where users repeat, another page size, and a chart ending a second ` +
       `earlier; a repeated summary is a 'cached summary', outside the large one's mix that the ` +
       `throughput target compares: bench/scale/mix.ts): ` +

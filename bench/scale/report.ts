@@ -12,6 +12,21 @@ export interface Row {
 
 export const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : '–');
 export const times = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '–');
+/** `median (lowest–highest)` of several runs, each formatted by `unit` (the median's in full). */
+export function spread(values: number[], format: (value: number) => string, digits = 1): string {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length === 0) return '–';
+  const mid = finite.length / 2;
+  const median =
+    finite.length % 2 === 1
+      ? (finite[Math.floor(mid)] ?? NaN)
+      : ((finite[mid - 1] ?? NaN) + (finite[mid] ?? NaN)) / 2;
+  if (finite.length === 1) return format(median);
+  const low = finite[0]?.toFixed(digits);
+  const high = finite.at(-1)?.toFixed(digits);
+  return `${format(median)} (${low}–${high})`;
+}
+
 export const judge = (ok: boolean): Row['verdict'] => (ok ? 'PASS' : 'FAIL');
 
 export function formatRows(header: Omit<Row, 'verdict'>, rows: Row[]): string {
