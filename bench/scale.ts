@@ -238,11 +238,12 @@ async function main(): Promise<void> {
   const latencyRow = (what: RequestClass, q: number, target: boolean) => {
     const a = medianOf(small, p(what, q));
     const b = medianOf(large, p(what, q));
+    const smallText = spread(small.runs.map(p(what, q)), ms);
     if (Number.isNaN(b)) {
       // A class only the small database has (its users' repeated summaries).
       rows.push({
         what: `${what} p${q}`,
-        small: ms(a),
+        small: smallText,
         large: '—',
         ratio: '',
         target: '',
@@ -252,8 +253,8 @@ async function main(): Promise<void> {
     }
     rows.push({
       what: `${what} p${q}`,
-      small: ms(a),
-      large: ms(b),
+      small: smallText,
+      large: spread(large.runs.map(p(what, q)), ms),
       ratio: times(b / a),
       target: target ? `≤ ${RATIO_TARGET}×` : '',
       verdict: target ? judge(b / a <= RATIO_TARGET) : '',
