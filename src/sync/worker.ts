@@ -21,6 +21,8 @@ export interface WorkerStats {
   synced: number;
   failed: number;
   lost: number;
+  /** Claims that took at least one account: each one statement, however many it took. */
+  batches: number;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface WorkerStats {
  */
 export class SyncWorker {
   readonly id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  readonly stats: WorkerStats = { synced: 0, failed: 0, lost: 0 };
+  readonly stats: WorkerStats = { synced: 0, failed: 0, lost: 0, batches: 0 };
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly inflight = new Set<Promise<void>>();
@@ -82,10 +84,18 @@ export class SyncWorker {
       try {
         const claimStarted = performance.now();
         const room = this.settings.concurrency - this.inflight.size;
-        const claimed =
-          room > 0
-            ? await claimDue(this.storage, newClaimToken(this.id), room, this.settings.leaseMs)
-            : [];
+        if (!this.worthClaiming(room)) {
+          // Woken by each sync that ends, until a batch's worth of slots is free.
+          await this.sleep(this.settings.idlePollMs);
+          continue;
+        }
+        const claimed = await claimDue(
+          this.storage,
+          newClaimToken(this.id),
+          room,
+          this.settings.leaseMs,
+        );
+        if (claimed.length > 0) this.stats.batches += 1;
         const round = startRound(claimed.length, claimStarted);
         for (const account of claimed) {
           const token = account.claimed_by ?? '';
@@ -158,6 +168,18 @@ export class SyncWorker {
       const level = isDatabaseUnavailable(error) ? 'warn' : 'error';
       this.logger[level]({ err: error }, `pruning ${what} failed`);
     }
+  }
+
+  /**
+   * Claims are made in batches of at least a quarter of the slots (or whatever is free when
+   * nothing is in flight), not one per slot that frees up: a statement per batch rather than per
+   * account, and a batch big enough for its choice to be fair across users and exchanges.
+   */
+  private worthClaiming(room: number): boolean {
+    if (room <= 0) return false;
+    return (
+      this.inflight.size === 0 || room >= Math.max(1, Math.floor(this.settings.concurrency / 4))
+    );
   }
 
   private count(outcome: SyncOutcome): void {

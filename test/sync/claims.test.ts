@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { claimDue, newClaimToken } from '../../src/sync/claims.ts';
+import { SyncWorker } from '../../src/sync/worker.ts';
 import { startFakeBinance } from '../support/exchanges/binance-server.ts';
 import { startTestServer, userWithKey, type TestServer } from '../support/server.ts';
 
@@ -150,6 +152,47 @@ describe('a batch of claims is fair', () => {
 });
 
 describe('a worker that stalls past its lease', () => {
+  it('a worker refills its slots in batches, not one claim per freed slot', async () => {
+    const { user } = await userWithKey(server.services);
+    const ids: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      binance.addAccount(`batch-key-${i}`, {
+        secret: 's',
+        balances: { BTC: { free: '1', locked: '0' } },
+      });
+      const account = await server.services.accounts.add({
+        user_id: user.id,
+        market_code: 'binance',
+        name: `Batch ${i}`,
+        api_key: `batch-key-${i}`,
+        secret: 's',
+        sync: false,
+      });
+      ids.push(account.id);
+    }
+    await db()
+      .updateTable('accounts')
+      .set({ next_sync_at: new Date(Date.now() - 1000) })
+      .where('id', 'in', ids)
+      .execute();
+    // Each balance read takes a while, so slots free up one by one.
+    binance.fail({ kind: 'slow', path: '/api/v3/account', delayMs: 150, times: Infinity });
+    const { storage, sync } = server.services;
+    const settings = { concurrency: 8, leaseMs: LEASE_MS, idlePollMs: 20 };
+    const worker = new SyncWorker(storage, sync, settings, pino({ level: 'silent' }));
+    worker.start();
+    try {
+      await waitFor(() => worker.stats.synced + worker.stats.failed >= 24, 60_000);
+    } finally {
+      await worker.stop();
+      binance.fail({ kind: 'slow', path: '/api/v3/account', times: 0 });
+    }
+    expect(worker.stats).toMatchObject({ synced: 24, failed: 0, lost: 0 });
+    // 8 at first, then at least a quarter of the slots (2) a claim: at most 1 + 16 / 2 claims.
+    expect(worker.stats.batches).toBeGreaterThanOrEqual(3);
+    expect(worker.stats.batches).toBeLessThanOrEqual(9);
+  });
+
   it('loses the account to the next worker, which syncs it; its late write is refused', async () => {
     const { user } = await userWithKey(server.services);
     binance.addAccount('stall-key', { secret: 's', balances: { BTC: { free: '1', locked: '0' } } });
