@@ -155,7 +155,7 @@ describe('a worker that stalls past its lease', () => {
   it('a worker refills its slots in batches, not one claim per freed slot', async () => {
     const { user } = await userWithKey(server.services);
     const ids: number[] = [];
-    for (let i = 0; i < 24; i++) {
+    for (let i = 0; i < 48; i++) {
       binance.addAccount(`batch-key-${i}`, {
         secret: 's',
         balances: { BTC: { free: '1', locked: '0' } },
@@ -178,19 +178,19 @@ describe('a worker that stalls past its lease', () => {
     // Each balance read takes a while, so slots free up one by one.
     binance.fail({ kind: 'slow', path: '/api/v3/account', delayMs: 150, times: Infinity });
     const { storage, sync } = server.services;
-    const settings = { concurrency: 8, leaseMs: LEASE_MS, idlePollMs: 20 };
+    const settings = { concurrency: 16, leaseMs: LEASE_MS, idlePollMs: 20 };
     const worker = new SyncWorker(storage, sync, settings, pino({ level: 'silent' }));
     worker.start();
     try {
-      await waitFor(() => worker.stats.synced + worker.stats.failed >= 24, 60_000);
+      await waitFor(() => worker.stats.synced + worker.stats.failed >= 48, 60_000);
     } finally {
       await worker.stop();
       binance.fail({ kind: 'slow', path: '/api/v3/account', times: 0 });
     }
-    expect(worker.stats).toMatchObject({ synced: 24, failed: 0, lost: 0 });
-    // 8 at first, then at least a quarter of the slots (2) a claim: at most 1 + 16 / 2 claims.
+    expect(worker.stats).toMatchObject({ synced: 48, failed: 0, lost: 0 });
+    // 16 at first, then at least an eighth of the slots (2) a claim: at most 1 + 32 / 2 claims.
     expect(worker.stats.batches).toBeGreaterThanOrEqual(3);
-    expect(worker.stats.batches).toBeLessThanOrEqual(9);
+    expect(worker.stats.batches).toBeLessThanOrEqual(17);
   });
 
   it('loses the account to the next worker, which syncs it; its late write is refused', async () => {
