@@ -3,8 +3,7 @@
 // few account pages it does not hold (a 404 after the key is loaded and the signature verified
 // and remembered; no page is rendered).
 import http from 'node:http';
-import { signHmac } from '../../src/auth/signature.ts';
-import { BENCH_SECRET } from './build.ts';
+import { signedGet } from './mix.ts';
 
 /** Requests per fill key: each a distinct signature to remember. */
 export const FILL_PATHS_PER_KEY = 3;
@@ -28,28 +27,11 @@ export async function fillCaches(
   const unexpected = new Map<number, number>();
   let next = 0;
   let requests = 0;
-  const ask = (apiKey: string, path: string) =>
-    new Promise<void>((resolve, reject) => {
-      const request = http.get(
-        {
-          agent,
-          host: base.hostname,
-          port: base.port,
-          path,
-          headers: { Apikey: apiKey, Signature: signHmac(BENCH_SECRET, path) },
-        },
-        (response) => {
-          response.resume();
-          response.once('end', () => {
-            requests += 1;
-            const status = response.statusCode ?? 0;
-            if (status !== 404) unexpected.set(status, (unexpected.get(status) ?? 0) + 1);
-            resolve();
-          });
-        },
-      );
-      request.once('error', reject);
-    });
+  const ask = async (apiKey: string, path: string) => {
+    const { status } = await signedGet(agent, base, path, apiKey);
+    requests += 1;
+    if (status !== 404) unexpected.set(status, (unexpected.get(status) ?? 0) + 1);
+  };
   const started = process.hrtime.bigint();
   const connection = async () => {
     for (let i = next++; i < apiKeys.length; i = next++) {

@@ -47,7 +47,8 @@ const SUMMARY = '/public/api/ver1/accounts/summary';
 const chartPath = (accountId: number, from: string, to: number) =>
   `/public/api/ver1/accounts/${accountId}/balance_chart_data?date_from=${from}&date_to=${to}`;
 
-function get(
+/** One signed GET as a bench client of BENCH_SECRET's keys sends it: status, time, body bytes. */
+export function signedGet(
   agent: http.Agent,
   base: URL,
   path: string,
@@ -110,7 +111,7 @@ export async function runMix(
   let requests = 0;
   let renderedBytes = 0;
   const ask = async (what: RequestClass, path: string, apiKey: string) => {
-    const { status, ms, bytes } = await get(agent, base, path, apiKey);
+    const { status, ms, bytes } = await signedGet(agent, base, path, apiKey);
     requests += 1;
     if (what === 'first render') renderedBytes += bytes;
     if (status === 200) latencies[what].push(ms);
